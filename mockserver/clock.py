@@ -1,0 +1,46 @@
+"""An injectable clock, so that time-dependent rules (stale enrollments, date filters) are testable."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+
+class Clock:
+    """Wall-clock time plus an adjustable offset; `freeze` pins it to one instant.
+
+    Every time-dependent rule in the twin reads time from one Clock, never from `datetime.now`,
+    so the control API (or a test) can move time forward and see the rules react.
+    """
+
+    def __init__(self, frozen_at: datetime | None = None) -> None:
+        self._offset = timedelta(0)
+        self._frozen_at = frozen_at
+
+    def now(self) -> datetime:
+        """The current instant (timezone-aware, UTC)."""
+        base = self._frozen_at if self._frozen_at is not None else datetime.now(UTC)
+        return base + self._offset
+
+    def advance(self, seconds: float) -> datetime:
+        """Move the clock forward (or back, with a negative value) and return the new now."""
+        self._offset += timedelta(seconds=seconds)
+        return self.now()
+
+    def freeze(self, at: datetime | None = None) -> datetime:
+        """Stop the clock at `at` (default: the current instant)."""
+        self._frozen_at = (at or self.now()) - self._offset
+        return self.now()
+
+    def reset(self) -> None:
+        """Back to real time with no offset."""
+        self._offset = timedelta(0)
+        self._frozen_at = None
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
+
+
+def isoformat(moment: datetime) -> str:
+    """ISO-8601 in UTC with millisecond precision and a `Z`, as the guides' examples show."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
