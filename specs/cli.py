@@ -1,0 +1,56 @@
+"""`twin specs build|check`: derive the OpenAPI specs from the guides."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .build import OPENAPI_DIR, build, validate
+from .parser import GuideError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `specs` command to the `twin` parser."""
+    parser = subparsers.add_parser("specs", help="derive OpenAPI specs from the guides")
+    sub = parser.add_subparsers(dest="specs_command", required=True)
+    for name, text in (("build", "write specs/openapi/*.yaml"), ("check", "fail if the committed specs are stale")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("guides", nargs="*", type=Path, help="guide files (default: specs/guides/*.txt)")
+        cmd.add_argument("--out", type=Path, default=OPENAPI_DIR, help="output folder (default: specs/openapi)")
+        cmd.add_argument("--quiet", "-q", action="store_true", help="do not list the guides' warnings")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build or check; exit 0 when all is well, 1 when stale or invalid, 2 for a bad guide."""
+    write = args.specs_command == "build"
+    try:
+        results = build(args.guides or None, args.out, write=write)
+    except GuideError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"error: {error.filename}: {error.strerror}", file=sys.stderr)
+        return 2
+    failed = False
+    for result in results:
+        service = result.service
+        try:
+            import yaml
+
+            validate(yaml.safe_load(result.text))
+        except Exception as error:  # the validator raises several types; all mean "invalid"
+            print(f"{result.target.name}: INVALID OpenAPI: {error}", file=sys.stderr)
+            failed = True
+        state = ("written" if result.stale else "unchanged") if write else ("STALE" if result.stale else "up to date")
+        print(f"{result.guide.name} → {result.target}: {len(service.apis)} operations, "
+              f"{len(service.data_objects)} data objects, {len(service.warnings)} warnings [{state}]")
+        if not args.quiet:
+            for warning in service.warnings:
+                print(f"  warning: {result.guide.name}:{warning}")
+        if not write and result.stale:
+            failed = True
+    if not write and failed:
+        print("specs are stale or invalid: run `twin specs build` and commit the result", file=sys.stderr)
+    return 1 if failed else 0

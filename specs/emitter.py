@@ -1,0 +1,478 @@
+"""`Service` → an OpenAPI 3.1 document (a plain dict, ready for YAML).
+
+What OpenAPI can say (routes, parameters, bodies, envelopes, enums) is said in OpenAPI; what it
+cannot (the data object behind an operation, its action and dataName, joins, filter semantics,
+the tenant header rule) goes into `x-twin-*` extensions, documented in `specs/README.md`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .model import Api, DataObject, FilterParam, GuideType, Join, Parameter, Service
+from .parser import full_fields
+
+OPENAPI_VERSION = "3.1.0"
+X = "x-twin-"
+UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+DATE_PATTERN = r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?"
+SYSTEM_FIELDS = ("id", "isActive", "recordVersion", "createdAt", "updatedAt", "_owner")
+ERROR_STATUSES = {
+    "400": "The request was improperly formatted or contained invalid parameters.",
+    "401": "The request lacked a valid authentication token; login is required.",
+    "403": "The current token does not grant access to the requested resource.",
+    "404": "The requested resource was not found on the server.",
+    "500": "The server encountered an unexpected condition.",
+}
+DEFAULT_PAGE_ROW_COUNT = 25
+MAX_PAGE_ROW_COUNT = 1000
+
+
+def schema_name(obj_name: str) -> str:
+    """The component name of a data object (`sys_paymentMethod` → `Sys_paymentMethod`)."""
+    return obj_name[:1].upper() + obj_name[1:]
+
+
+def scalar_schema(type_: GuideType, *, enum: list[str] | None = None, id_format: bool = True) -> dict[str, Any]:
+    """The JSON Schema of one value of a guide type."""
+    if type_ == "Enum":
+        return {"type": "string", "enum": list(enum)} if enum else {"type": "string"}
+    return {
+        "ID": {"type": "string", "format": "uuid"} if id_format else {"type": "string"},
+        "String": {"type": "string"},
+        "Text": {"type": "string"},
+        "Integer": {"type": "integer"},
+        "Double": {"type": "number"},
+        "Number": {"type": "number"},
+        "Boolean": {"type": "boolean"},
+        "Date": {"type": "string", "format": "date-time"},
+        "Object": {"type": "object"},
+    }[type_]
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """The same schema, also admitting null."""
+    out = dict(schema)
+    kind = out.get("type")
+    if isinstance(kind, str):
+        out["type"] = [kind, "null"]
+    if "enum" in out:
+        out["enum"] = [*out["enum"], None]
+    return out
+
+
+def value_schema(type_: GuideType, *, is_array: bool = False, enum: list[str] | None = None,
+                 optional: bool = False, id_format: bool = True) -> dict[str, Any]:
+    """A property's schema: arrays wrap the scalar; optional values may be null."""
+    schema = scalar_schema(type_, enum=enum, id_format=id_format)
+    if is_array:
+        schema = {"type": "array", "items": schema}
+    return nullable(schema) if optional else schema
+
+
+def record_schema(obj: DataObject) -> dict[str, Any]:
+    """The full record of a data object, system fields and `<enum>_idx` included."""
+    props: dict[str, Any] = {"id": {"type": "string", "format": "uuid"}}
+    required = ["id"]
+    for prop in obj.properties:
+        props[prop.name] = value_schema(prop.type, is_array=prop.is_array, enum=prop.enum, optional=not prop.required)
+        if prop.required:
+            required.append(prop.name)
+        if prop.type == "Enum":
+            idx = {"type": "integer", "minimum": 0}
+            if prop.enum:
+                idx["maximum"] = len(prop.enum) - 1
+            props[f"{prop.name}_idx"] = idx if prop.required else nullable(idx)
+            if prop.required:
+                required.append(f"{prop.name}_idx")
+        if prop.description:
+            props[prop.name] = {**props[prop.name], "description": prop.description}
+    props.update({
+        "isActive": {"type": "boolean"},
+        "recordVersion": {"type": "integer", "minimum": 1},
+        "createdAt": {"type": "string", "format": "date-time"},
+        "updatedAt": {"type": "string", "format": "date-time"},
+        "_owner": {"type": ["string", "null"]},
+    })
+    required += ["isActive", "recordVersion", "createdAt", "updatedAt", "_owner"]
+    return {"type": "object", "description": obj.description, "required": required, "properties": props}
+
+
+def _ci_alternatives(values: list[str]) -> str:
+    """A regex alternative that matches each value in any letter case (ECMA regex has no (?i))."""
+    def ci(word: str) -> str:
+        return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+    return "|".join(ci(v) for v in values)
+
+
+def filter_item_schema(flt: FilterParam) -> dict[str, Any]:
+    """The schema of one value of a filter query parameter (repeat the parameter for 'any of')."""
+    null = ["null"] if flt.null else []
+    if flt.match == "enum" and flt.enum:
+        return {"type": "string", "pattern": f"^({_ci_alternatives(flt.enum + null)})$"}
+    if flt.match == "exact" and flt.type == "ID":
+        return {"type": "string", "pattern": f"^({UUID_PATTERN}{'|null' if null else ''})$"}
+    if flt.match == "date":
+        specials = [re.escape(s.replace("-<date>", "-")) + (DATE_PATTERN if s.endswith("-<date>") else "") for s in flt.specials]
+        return {"type": "string", "pattern": "^(" + "|".join([DATE_PATTERN, *specials, *null]) + ")$"}
+    if flt.type == "Boolean":
+        return {"type": "string", "pattern": "^(true|false" + ("|null" if null else "") + ")$"}
+    if flt.type in ("Integer", "Double", "Number"):
+        return {"type": "string", "pattern": r"^(-?\d+(\.\d+)?" + ("|null" if null else "") + ")$"}
+    return {"type": "string", "minLength": 1}
+
+
+def _filter_extension(flt: FilterParam, obj: DataObject | None) -> dict[str, Any]:
+    prop = obj.find_property(flt.name) if obj else None
+    return {
+        "property": flt.name,
+        "type": flt.type,
+        "match": flt.match,
+        "caseInsensitive": flt.case_insensitive,
+        "multiple": flt.multiple,
+        "null": flt.null,
+        "specials": flt.specials,
+        "isArray": bool(prop and prop.is_array),
+    }
+
+
+def _parameter(param: Parameter) -> dict[str, Any]:
+    schema = value_schema(param.type, is_array=param.is_array, enum=param.enum)
+    out: dict[str, Any] = {"name": param.name, "in": param.location, "required": param.location == "path" or param.required}
+    if param.description:
+        out["description"] = param.description
+    if param.is_array and param.location == "query":
+        out.update(style="form", explode=True)
+    out["schema"] = schema
+    return out
+
+
+def _required_keys(description: str) -> list[str]:
+    """Keys a guide says an Object parameter must include ("Must include paymentMethodId.")."""
+    match = re.search(r"[Mm]ust include ([\w, ]+?)(?:\.|$)", description)
+    if not match:
+        return []
+    return [w for w in re.split(r",\s*|\s+and\s+", match.group(1)) if re.fullmatch(r"\w+", w)]
+
+
+def _body_schema(params: list[Parameter]) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    required: list[str] = []
+    for param in params:
+        schema = value_schema(param.type, is_array=param.is_array, enum=param.enum, optional=not param.required)
+        if param.type == "Object" and (keys := _required_keys(param.description)):
+            schema = {**schema, "required": keys}
+        if param.description:
+            schema["description"] = param.description
+        props[param.name] = schema
+        if param.required:
+            required.append(param.name)
+    body: dict[str, Any] = {"type": "object", "properties": props}
+    if required:
+        body["required"] = required
+    return body
+
+
+def _join_schema(join: Join) -> dict[str, Any]:
+    item = {
+        "type": ["object", "null"],
+        "properties": {name: nullable(scalar_schema(t, id_format=False)) for name, t in join.fields.items()},
+    }
+    if join.is_array:
+        return {"type": "array", "items": {**item, "type": "object"}}
+    return item
+
+
+def _example_schema(example: Any) -> dict[str, Any]:
+    """A schema for an extra key's example (`paymentResult`): type names become types."""
+    from .tables import normalize_type
+
+    if isinstance(example, bool):
+        return {"type": "boolean"}
+    if isinstance(example, dict):
+        return {"type": "object", "properties": {k: _example_schema(v) for k, v in example.items()}}
+    if isinstance(example, list):
+        return {"type": "array"}
+    type_, _ = normalize_type(str(example))
+    return nullable(scalar_schema(type_ or "String", id_format=False))
+
+
+def resource_schema(api: Api, obj: DataObject | None) -> dict[str, Any]:
+    """The schema of the resource under the dataName key (one item, for lists)."""
+    shape = api.response
+    joins = {j.key: _join_schema(j) for j in shape.joins}
+    if obj is not None and not shape.select_list and set(shape.fields) == set(full_fields(obj)):
+        base: dict[str, Any] = {"$ref": f"#/components/schemas/{schema_name(obj.name)}"}
+        if joins:
+            return {"allOf": [base, {"type": "object", "properties": joins}]}
+        return base
+    props: dict[str, Any] = {}
+    required: list[str] = []
+    for name, type_ in shape.fields.items():
+        prop = obj.find_property(name) if obj else None
+        if prop is not None:
+            props[name] = value_schema(prop.type, is_array=prop.is_array, enum=prop.enum, optional=not prop.required)
+        elif name.endswith("_idx"):
+            props[name] = {"type": ["integer", "null"], "minimum": 0}
+        elif name in SYSTEM_FIELDS:
+            props[name] = record_schema(obj)["properties"][name] if obj else scalar_schema(type_)
+        else:
+            props[name] = nullable(scalar_schema(type_))
+        required.append(name)
+    props.update(joins)
+    schema: dict[str, Any] = {"type": "object", "required": required, "properties": props}
+    if shape.select_list:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def _success_schema(api: Api, obj: DataObject | None) -> dict[str, Any]:
+    shape = api.response
+    item = resource_schema(api, obj)
+    resource = {"type": "array", "items": item} if shape.is_list else item
+    specific: dict[str, Any] = {
+        "type": "object",
+        "required": [shape.data_name, *shape.extra_keys],
+        "properties": {
+            "statusCode": {"const": shape.status},
+            "dataName": {"const": shape.data_name},
+            "method": {"const": api.method},
+            "action": {"const": shape.action},
+            shape.data_name: resource,
+            **{key: _example_schema(value) for key, value in shape.extra_keys.items()},
+        },
+    }
+    envelope = "ListEnvelope" if shape.is_list else "SuccessEnvelope"
+    return {"allOf": [{"$ref": f"#/components/schemas/{envelope}"}, specific]}
+
+
+def _operation(api: Api, service: Service) -> dict[str, Any]:
+    obj = service.data_object(api.data_object) if api.data_object else None
+    params = [_parameter(p) for p in api.parameters if p.location in ("path", "query", "header")]
+    for flt in api.filters:
+        params.append({
+            "name": flt.name, "in": "query", "required": False,
+            "description": flt.description or f"Filter by {flt.name}",
+            "style": "form", "explode": True,
+            "schema": {"type": "array", "items": filter_item_schema(flt)},
+            f"{X}filter": _filter_extension(flt, obj),
+        })
+    paged = api.response.is_list and api.method == "GET"
+    if paged:
+        params += [
+            {"name": "pageNumber", "in": "query", "required": False, "description": "1-based page number",
+             "schema": {"type": "integer", "minimum": 1}, f"{X}paging": True},
+            {"name": "pageRowCount", "in": "query", "required": False, "description": "Rows per page",
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_ROW_COUNT}, f"{X}paging": True},
+        ]
+    if service.tenant is not None:
+        params.append({"$ref": "#/components/parameters/TenantHeader"})
+    operation: dict[str, Any] = {
+        "operationId": api.name,
+        "summary": api.title,
+        "description": "\n\n".join(t for t in (api.description, api.frontend_description) if t),
+    }
+    if obj is not None:
+        operation["tags"] = [obj.name]
+    if params:
+        operation["parameters"] = params
+    body = [p for p in api.parameters if p.location == "body"]
+    if body:
+        operation["requestBody"] = {
+            "required": any(p.required for p in body),
+            "content": {"application/json": {"schema": _body_schema(body)}},
+        }
+    status = str(api.response.status)
+    operation["responses"] = {
+        status: {
+            "description": f"{api.response.action} succeeded",
+            "content": {"application/json": {"schema": _success_schema(api, obj)}},
+        },
+        **{code: {"$ref": f"#/components/responses/Error{code}"} for code in ERROR_STATUSES},
+    }
+    operation.update(_operation_extensions(api, service))
+    return operation
+
+
+def _operation_extensions(api: Api, service: Service) -> dict[str, Any]:
+    shape = api.response
+    obj = service.data_object(api.data_object) if api.data_object else None
+    default_role = api.default_role or next(
+        (role for role, name in (obj.default_apis.items() if obj else []) if name == api.name), None
+    )
+    ext: dict[str, Any] = {
+        "api": api.name,
+        "route": api.route,
+        "data-object": api.data_object,
+        "action": shape.action,
+        "data-name": shape.data_name,
+        "status": shape.status,
+        "list": shape.is_list,
+        "default-api": default_role,
+        "select-list": shape.select_list,
+        "fields": list(shape.fields),
+        "joins": [
+            {"key": j.key, "target": j.target, "via": j.via, "isArray": j.is_array, "fields": dict(j.fields)}
+            for j in shape.joins
+        ],
+        "extra-keys": list(shape.extra_keys),
+        "body": [p.name for p in api.parameters if p.location == "body"],
+        "derived-response": shape.derived,
+        "tenant": service.tenant is not None,
+        "guide-line": api.line,
+    }
+    return {f"{X}{key}": value for key, value in ext.items()}
+
+
+def _data_object_extension(obj: DataObject) -> dict[str, Any]:
+    return {
+        "schema": f"#/components/schemas/{schema_name(obj.name)}",
+        "description": obj.description,
+        "properties": {
+            p.name: {
+                "type": p.type, "isArray": p.is_array, "required": p.required, "secret": p.secret,
+                **({"enum": p.enum} if p.enum else {}),
+            }
+            for p in obj.properties
+        },
+        "relations": [
+            {"property": r.property, "target": r.target, "targetField": r.target_field, "kind": r.kind, "required": r.required}
+            for r in obj.relations
+        ],
+        "filters": obj.filters,
+        "defaultApis": dict(obj.default_apis),
+    }
+
+
+def _foreign_objects(service: Service) -> dict[str, Any]:
+    """Objects the service points at but does not own (user, coursePack, listing, …) with the
+    fields its responses show of them: the twin seeds these as fixtures."""
+    local = {o.name for o in service.data_objects}
+    foreign: dict[str, dict[str, str]] = {}
+    for obj in service.data_objects:
+        for rel in obj.relations:
+            if rel.target not in local:
+                foreign.setdefault(rel.target, {})
+    for api in service.apis:
+        for join in api.response.joins:
+            if join.target and join.target not in local:
+                foreign.setdefault(join.target, {}).update(join.fields)
+    return {name: {"fields": dict(sorted(fields.items()))} for name, fields in sorted(foreign.items())}
+
+
+def _components(service: Service) -> dict[str, Any]:
+    schemas: dict[str, Any] = {schema_name(o.name): record_schema(o) for o in service.data_objects}
+    schemas["SuccessEnvelope"] = {
+        "type": "object",
+        "required": [
+            "status", "statusCode", "elapsedMs", "ssoTime", "source", "cacheKey", "userId", "sessionId",
+            "requestId", "dataName", "method", "action", "appVersion", "rowCount",
+        ],
+        "properties": {
+            "status": {"const": "OK"},
+            "statusCode": {"type": "integer"},
+            "elapsedMs": {"type": "number", "minimum": 0},
+            "ssoTime": {"type": "number"},
+            "source": {"type": "string"},
+            "cacheKey": {"type": ["string", "null"]},
+            "userId": {"type": ["string", "null"]},
+            "sessionId": {"type": ["string", "null"]},
+            "requestId": {"type": "string", "minLength": 1},
+            "dataName": {"type": "string"},
+            "method": {"type": "string"},
+            "action": {"type": "string"},
+            "appVersion": {"type": "string"},
+            "rowCount": {"type": "integer", "minimum": 0},
+        },
+    }
+    schemas["Paging"] = {
+        "type": "object",
+        "required": ["pageNumber", "pageRowCount", "totalRowCount", "pageCount"],
+        "properties": {k: {"type": "integer", "minimum": 0} for k in ("pageNumber", "pageRowCount", "totalRowCount", "pageCount")},
+    }
+    schemas["ListEnvelope"] = {
+        "allOf": [
+            {"$ref": "#/components/schemas/SuccessEnvelope"},
+            {
+                "type": "object",
+                "required": ["paging", "filters", "uiPermissions"],
+                "properties": {
+                    "paging": {"$ref": "#/components/schemas/Paging"},
+                    "filters": {"type": "array"},
+                    "uiPermissions": {"type": "array"},
+                },
+            },
+        ]
+    }
+    schemas["ErrorEnvelope"] = {
+        "type": "object",
+        "required": ["result", "status", "message", "errCode", "date"],
+        "properties": {
+            "result": {"const": "ERR"},
+            "status": {"type": "integer"},
+            "message": {"type": "string", "minLength": 1},
+            "errCode": {"type": "integer"},
+            "date": {"type": "string", "format": "date-time"},
+            "detail": {"type": ["string", "null"]},
+        },
+    }
+    responses = {
+        f"Error{code}": {
+            "description": text,
+            "content": {"application/json": {"schema": {
+                "allOf": [
+                    {"$ref": "#/components/schemas/ErrorEnvelope"},
+                    {"properties": {"status": {"const": int(code)}, "errCode": {"const": int(code)}}},
+                ]
+            }}},
+        }
+        for code, text in ERROR_STATUSES.items()
+    }
+    components: dict[str, Any] = {
+        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        "schemas": schemas,
+        "responses": responses,
+    }
+    if service.tenant is not None:
+        components["parameters"] = {
+            "TenantHeader": {
+                "name": service.tenant.header, "in": "header", "required": True,
+                "description": "The tenant (company codename) the call acts for.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]*$"},
+            }
+        }
+    return components
+
+
+def emit_openapi(service: Service) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of one service."""
+    paths: dict[str, dict[str, Any]] = {}
+    for api in service.apis:
+        paths.setdefault(api.path, {})[api.method.lower()] = _operation(api, service)
+    info: dict[str, Any] = {
+        "title": f"{service.project} {service.name}",
+        "version": "1.0.0",
+        "description": "\n\n".join(t for t in (service.description, service.frontend_description) if t),
+        f"{X}project": service.project,
+        f"{X}service": service.name,
+        f"{X}guide": service.source,
+        f"{X}warnings": [str(w) for w in service.warnings],
+    }
+    doc: dict[str, Any] = {
+        "openapi": OPENAPI_VERSION,
+        "info": info,
+        "servers": [
+            {"url": url, "description": env, f"{X}env": env} for env, url in service.servers.items()
+        ],
+        "security": [{"bearerAuth": []}],
+        f"{X}base-path": service.base_path,
+        f"{X}tenant": {"header": service.tenant.header, "required": True} if service.tenant else None,
+        f"{X}data-objects": {o.name: _data_object_extension(o) for o in service.data_objects},
+        f"{X}foreign-objects": _foreign_objects(service),
+        f"{X}paging": {"default-page-row-count": DEFAULT_PAGE_ROW_COUNT, "max-page-row-count": MAX_PAGE_ROW_COUNT},
+        "tags": [{"name": o.name, "description": o.description} for o in service.data_objects],
+        "paths": paths,
+        "components": _components(service),
+    }
+    return doc
