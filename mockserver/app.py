@@ -1,0 +1,173 @@
+"""The aiohttp application: every service at its base path, the control API, CORS, faults."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from specs.build import default_spec_paths
+
+from . import envelope, mutants
+from .clock import Clock
+from .engine import OperationHandler, json_response
+from .faults import FaultSet
+from .specindex import ServiceSpec, load_service
+from .workflows import workflow_for
+from .world import World
+
+log = logging.getLogger("twin")
+
+WORLD = web.AppKey("world", World)
+FAULTS = web.AppKey("faults", FaultSet)
+SETTINGS = web.AppKey("settings", dict)
+CONTROL_PREFIX = "/__twin"
+CORS_HEADERS = "Authorization, Content-Type, mbx-company-codename, Idempotency-Key, Stripe-Signature, X-Requested-With"
+
+
+def _cors(request: web.Request, response: web.StreamResponse) -> None:
+    origin = request.headers.get("Origin")
+    response.headers["Access-Control-Allow-Origin"] = origin or "*"
+    if origin:
+        response.headers["Vary"] = "Origin"
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+
+
+def _preflight(request: web.Request) -> web.Response:
+    response = web.Response(status=204)
+    _cors(request, response)
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = request.headers.get("Access-Control-Request-Headers") or CORS_HEADERS
+    response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+@web.middleware
+async def twin_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """CORS, injected faults, the error envelope for unknown routes and crashes, the journal."""
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        return _preflight(request)
+    app = request.app
+    world = app[WORLD]
+    started = time.perf_counter()
+    control = request.path.startswith(CONTROL_PREFIX)
+    response: web.StreamResponse | None = None
+    faults = app[FAULTS]
+    if faults.faults and not control:
+        fault = faults.take(request.method, request.path)
+        if fault is not None:
+            if fault.latency_ms:
+                await asyncio.sleep(fault.latency_ms / 1000)
+            if fault.status:
+                body = envelope.error(fault.status, fault.message, f"injected fault on {fault.path}", world.clock.now())
+                response = json_response(body, fault.status)
+    if response is None:
+        try:
+            response = await handler(request)
+        except web.HTTPMethodNotAllowed as error:
+            body = envelope.error(405, "errMsg_methodNotAllowed",
+                                  f"{request.method} is not defined for {request.path}", world.clock.now())
+            response = json_response(body, 405, {"Allow": ", ".join(sorted(error.allowed_methods))})
+        except web.HTTPNotFound:
+            body = envelope.error(404, "errMsg_routeNotFound", f"no route {request.method} {request.path}", world.clock.now())
+            response = json_response(body, 404)
+        except web.HTTPException:
+            raise
+        except Exception:  # a bug in the twin must still answer in the guide's envelope
+            log.exception("unhandled error on %s %s", request.method, request.path)
+            body = envelope.error(500, "errMsg_internalServerError", "the twin failed; see its log", world.clock.now())
+            response = json_response(body, 500)
+    _cors(request, response)
+    if not control:
+        world.journal.append({
+            "time": world.now_iso(), "method": request.method, "path": request.path,
+            "query": request.query_string, "status": response.status, "api": request.get("twin.api"),
+            "userId": request.get("twin.user"), "elapsedMs": round((time.perf_counter() - started) * 1000, 3),
+        })
+    return response
+
+
+def load_mutant_catalog() -> None:
+    """Register every defect: rule mutants live with their rules (imported with the workflows),
+    response mutants in `mutant_catalog` (written alongside the conformance suite)."""
+    import importlib
+
+    for state_module in ("mockserver.workflows.tutorhub", "mockserver.workflows.workforceos",
+                         "mockserver.workflows.airbnb", "mockserver.mutant_catalog"):
+        try:
+            importlib.import_module(state_module)
+        except ModuleNotFoundError as error:
+            if error.name != state_module:
+                raise
+
+
+def load_services(spec_paths: list[Path] | None = None) -> list[ServiceSpec]:
+    """The services of the given spec files (default: every committed spec)."""
+    return [load_service(p) for p in (spec_paths or default_spec_paths())]
+
+
+def add_service_routes(app: web.Application, world: World) -> None:
+    """One route per operation at `<base path><path>`; mixed-case routes also answer in lower case
+    (the backends' router is case-insensitive)."""
+    for state in world.services.values():
+        spec = state.spec
+        workflow = workflow_for(spec.project, spec.service)
+        for op in spec.operations:
+            handler = OperationHandler(world, state, op, workflow)
+            path = spec.base_path + op.path
+            app.router.add_route(op.method, path, handler)
+            lower = spec.base_path + "".join(
+                part if part.startswith("{") else part.lower() for part in _segments(op.path)
+            )
+            if lower != path:
+                app.router.add_route(op.method, lower, handler)
+
+
+def _segments(path: str) -> list[str]:
+    import re
+
+    return re.split(r"(\{\w+\})", path)
+
+
+def create_app(
+    spec_paths: list[Path] | None = None,
+    *,
+    seed: int = 0,
+    clock: Clock | None = None,
+    state_file: Path | None = None,
+    active_mutants: list[str] | None = None,
+    settings: dict[str, Any] | None = None,
+) -> web.Application:
+    """The twin as an aiohttp application (used by `twin serve` and by tests)."""
+    from . import control
+
+    load_mutant_catalog()
+    mutants.activate(active_mutants or [])
+    world = World(load_services(spec_paths), seed=seed, clock=clock)
+    if state_file is not None and state_file.exists():
+        import orjson
+
+        world.restore(orjson.loads(state_file.read_bytes()))
+    app = web.Application(middlewares=[twin_middleware], client_max_size=64 * 1024 * 1024)
+    app[WORLD] = world
+    app[FAULTS] = FaultSet()
+    app[SETTINGS] = {"state_file": state_file, **(settings or {})}
+    control.add_routes(app)
+    add_service_routes(app, world)
+    if state_file is not None:
+        app.on_shutdown.append(_save_state)
+    return app
+
+
+async def _save_state(app: web.Application) -> None:
+    import orjson
+
+    path = app[SETTINGS]["state_file"]
+    path.write_bytes(orjson.dumps(app[WORLD].dump()))

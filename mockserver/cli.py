@@ -1,0 +1,57 @@
+"""`twin serve`: run the twin."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `serve` command to the `twin` parser."""
+    parser = subparsers.add_parser("serve", help="run the stateful mock of every service")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    parser.add_argument("--spec", type=Path, action="append", help="a spec to serve (repeatable; default: all of specs/openapi)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the fixture data and ids (default 0)")
+    parser.add_argument("--state-file", type=Path, help="load state from this file at start and save it at stop")
+    parser.add_argument("--mutant", action="append", default=[], help="start with a deliberate defect (for testing the suite)")
+    parser.add_argument("--public-url", help="the URL browsers reach the twin at (default http://HOST:PORT)")
+    parser.add_argument("--access-log", action="store_true", help="log every request")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the server and block until interrupted."""
+    from aiohttp import web
+
+    from .app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for spec in args.spec or []:
+        if not spec.exists():
+            print(f"error: {spec}: no such spec file", file=sys.stderr)
+            return 2
+    public_url = args.public_url or f"http://{args.host}:{args.port}"
+    try:
+        app = create_app(args.spec, seed=args.seed, state_file=args.state_file, active_mutants=args.mutant,
+                         settings={"public_url": public_url})
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    print(f"twin: serving {public_url}")
+    from .app import WORLD
+
+    for state in app[WORLD].services.values():
+        print(f"  {public_url}{state.spec.base_path}  ({state.spec.project} {state.spec.service}, "
+              f"{len(state.spec.operations)} operations)")
+    print(f"  control API: {public_url}/__twin/personas")
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=logging.getLogger("aiohttp.access") if args.access_log else None)
+    return 0

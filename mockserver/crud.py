@@ -1,0 +1,269 @@
+"""The generic engine's actions — create, get, list, update, delete — driven by the spec alone.
+
+Workflow modules call the same helpers (`new_record`, `find_one`, `save`, `list_records`) when a
+business rule wraps a standard action, so there is one implementation of each step.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from . import mutants
+from .clock import isoformat
+from .context import Context, Result
+from .errors import ApiError, forbidden, not_found
+from .filters import Condition, condition_for, exact, select
+from .projection import present
+from .specindex import DataObjectSpec
+
+TENANT_LEAK = mutants.rule_mutant("tenant-leak", "reads and writes ignore the tenant header")
+SOFT_DELETE_VISIBLE = mutants.rule_mutant("soft-delete-visible", "a soft-deleted record is still returned by get")
+VERSION_FROZEN = mutants.rule_mutant("version-frozen", "updates do not increment recordVersion")
+FILTER_IGNORED = mutants.rule_mutant("filter-ignored", "list filters are ignored")
+PAGING_TOTAL_WRONG = mutants.rule_mutant("paging-total-wrong", "paging.totalRowCount counts only the page")
+
+_DEFAULTS = {"Boolean": False, "Integer": 0, "Double": 0.0, "Number": 0.0, "String": "", "Text": "", "Object": {}}
+
+
+def _normal_date(value: Any) -> Any:
+    """Dates are stored in one canonical ISO form so that range filters compare as strings."""
+    if isinstance(value, str):
+        try:
+            return isoformat(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            return value
+    return value
+
+
+def normalize(obj: DataObjectSpec, values: dict[str, Any]) -> dict[str, Any]:
+    """Canonical dates and `<enum>_idx` for every enum value in `values`."""
+    out = dict(values)
+    for name, value in values.items():
+        prop = obj.properties.get(name)
+        if prop is None:
+            continue
+        if prop["type"] == "Date":
+            out[name] = [_normal_date(v) for v in value] if isinstance(value, list) else _normal_date(value)
+        if name in obj.enum_index:
+            out[f"{name}_idx"] = obj.enum_index[name].get(value) if value is not None else None
+    return out
+
+
+def new_record(ctx: Context, values: dict[str, Any], obj: DataObjectSpec | None = None) -> dict[str, Any]:
+    """A complete new record of `obj` from `values`: defaults, session binds, tenant, system fields.
+
+    A required property the caller cannot send (it is not a create parameter) is bound the way the
+    backend would: the tenant field to the caller's company, an ID to the caller, an enum to its
+    first option, other types to their empty value.
+    """
+    obj = obj or ctx.obj
+    record: dict[str, Any] = {"id": ctx.world.new_id()}
+    for name, prop in obj.properties.items():
+        if name in values:
+            record[name] = values[name]
+        elif name == obj.tenant_field and ctx.company is not None:
+            record[name] = ctx.company["id"]
+        elif not prop.get("required"):
+            record[name] = [] if prop.get("isArray") else None
+        elif prop.get("isArray"):
+            record[name] = []
+        elif prop["type"] == "ID":
+            record[name] = ctx.user_id
+        elif prop["type"] == "Enum":
+            record[name] = (prop.get("enum") or [None])[0]
+        elif prop["type"] == "Date":
+            record[name] = isoformat(ctx.now)
+        else:
+            record[name] = _DEFAULTS.get(prop["type"])
+    now = isoformat(ctx.now)
+    record = normalize(obj, record)
+    record.update(isActive=True, recordVersion=1, createdAt=now, updatedAt=now, _owner=ctx.user_id)
+    return _ordered(obj, record)
+
+
+def _ordered(obj: DataObjectSpec, record: dict[str, Any]) -> dict[str, Any]:
+    """Keys in the guide's order: id, properties (each enum followed by its _idx), system fields."""
+    out: dict[str, Any] = {"id": record["id"]}
+    for name in obj.properties:
+        out[name] = record.get(name)
+        if name in obj.enum_index:
+            out[f"{name}_idx"] = record.get(f"{name}_idx")
+    for key in ("isActive", "recordVersion", "createdAt", "updatedAt", "_owner"):
+        out[key] = record.get(key)
+    return out
+
+
+def check_references(ctx: Context, record: dict[str, Any], obj: DataObjectSpec | None = None,
+                     only: set[str] | None = None) -> None:
+    """Every relation value must point at an existing record (404 naming the field otherwise)."""
+    obj = obj or ctx.obj
+    for rel in obj.relations:
+        prop = rel["property"]
+        if only is not None and prop not in only:
+            continue
+        value = record.get(prop)
+        if value is None:
+            continue
+        target = rel["target"]
+        if target in ctx.state.tables:
+            table = ctx.state.tables[target]
+            target_obj = ctx.state.spec.data_objects[target]
+        else:
+            table = ctx.foreign(target)
+            target_obj = None
+            if table is None:
+                continue  # a target the twin has no fixtures for cannot be checked
+        for rid in value if isinstance(value, list) else [value]:
+            found = table.get(rid) if isinstance(rid, str) else None
+            if found is not None and target_obj is not None and not _same_tenant(ctx, target_obj, found):
+                found = None
+            if found is None:
+                raise not_found(f"errMsg_{target}NotFound", f"{prop}: no {target} with id {rid}")
+
+
+def _same_tenant(ctx: Context, obj: DataObjectSpec, record: dict[str, Any]) -> bool:
+    if obj.tenant_field is None or ctx.company is None or mutants.is_active(TENANT_LEAK):
+        return True
+    return record.get(obj.tenant_field) == ctx.company["id"]
+
+
+def tenant_conditions(ctx: Context, obj: DataObjectSpec | None = None) -> list[Condition]:
+    """Records of the caller's tenant only (nothing for services without tenants)."""
+    obj = obj or ctx.obj
+    if obj.tenant_field is not None and ctx.company is not None and not mutants.is_active(TENANT_LEAK):
+        return [exact(obj.tenant_field, [ctx.company["id"]])]
+    return []
+
+
+def base_conditions(ctx: Context, obj: DataObjectSpec | None = None) -> list[Condition]:
+    """What the caller may see of `obj` at all: its tenant, and its role's scope."""
+    obj = obj or ctx.obj
+    conditions = tenant_conditions(ctx, obj)
+    scope = ctx.workflow.scope(ctx, obj.name)
+    if scope:
+        conditions += scope
+    return conditions
+
+
+def visible(ctx: Context, record: dict[str, Any], obj: DataObjectSpec | None = None) -> bool:
+    """True when the caller's scope includes `record`."""
+    return all(c.predicate(record) for c in base_conditions(ctx, obj))
+
+
+def _is_id_param(obj: DataObjectSpec, name: str) -> bool:
+    return name == "id" or name.lower() == f"{obj.name.lower()}id"
+
+
+def find_one(ctx: Context, obj: DataObjectSpec | None = None, *, include_inactive: bool = False) -> dict[str, Any]:
+    """The record the path addresses (by id, or by the property the path parameter names).
+
+    404 when there is none or it lies in another tenant; 403 when it exists but the caller's role
+    may not see it.
+    """
+    obj = obj or ctx.obj
+    table = ctx.table(obj.name)
+    name, value = next(iter(ctx.path.items())) if ctx.path else (None, None)
+    record = None
+    if name is None:
+        raise not_found(f"errMsg_{obj.name}NotFound", "no id given")
+    if _is_id_param(obj, name):
+        record = table.get(value, include_inactive=include_inactive or mutants.is_active(SOFT_DELETE_VISIBLE))
+        if record is not None and not record.get("isActive", True) and not include_inactive:
+            record = record if mutants.is_active(SOFT_DELETE_VISIBLE) else None
+    elif name in obj.properties:
+        _, found = select(table, [exact(name, [value]), *tenant_conditions(ctx, obj)], 0, 1)
+        record = found[0] if found else None
+    if record is None or not _same_tenant(ctx, obj, record):
+        raise not_found(f"errMsg_{obj.name}NotFound", f"{name}: no {obj.name} with {name} {value}")
+    if not visible(ctx, record, obj):
+        raise forbidden("errMsg_accessDenied", f"this {ctx.role} may not access this {obj.name}")
+    return record
+
+
+def save(ctx: Context, record: dict[str, Any], changes: dict[str, Any], obj: DataObjectSpec | None = None) -> dict[str, Any]:
+    """Apply `changes` to `record` as a new version (recordVersion + 1, updatedAt now)."""
+    obj = obj or ctx.obj
+    updated = {**record, **normalize(obj, changes)}
+    if not mutants.is_active(VERSION_FROZEN):
+        updated["recordVersion"] = int(record.get("recordVersion") or 0) + 1
+    updated["updatedAt"] = isoformat(ctx.now)
+    return ctx.table(obj.name).replace(updated)
+
+
+def _property_values(ctx: Context, obj: DataObjectSpec) -> dict[str, Any]:
+    return {k: v for k, v in ctx.body.items() if k in obj.properties}
+
+
+def list_conditions(ctx: Context, obj: DataObjectSpec | None = None) -> tuple[list[Condition], list[dict[str, Any]]]:
+    """Scope + path/query equality + declared filters, and the filters as the envelope echoes them."""
+    obj = obj or ctx.obj
+    conditions = base_conditions(ctx, obj)
+    for name, value in {**ctx.path, **ctx.query}.items():
+        if value is not None and name in obj.properties:
+            conditions.append(exact(name, value if isinstance(value, list) else [value]))
+    applied = []
+    if not mutants.is_active(FILTER_IGNORED):
+        for flt in ctx.op.filters:
+            values = ctx.filters.get(flt.name)
+            if values:
+                conditions.append(condition_for(flt.match, flt.property, values, ctx.now))
+                applied.append({"name": flt.name, "values": values})
+    return conditions, applied
+
+
+def list_records(ctx: Context, conditions: list[Condition], applied: list[dict[str, Any]] | None = None) -> Result:
+    """One page of the matching records, presented, with the total for `paging`."""
+    offset = (ctx.page_number - 1) * ctx.page_size
+    total, window = select(ctx.table(), conditions, offset, ctx.page_size)
+    if mutants.is_active(PAGING_TOTAL_WRONG):
+        total = len(window)
+    return Result(
+        data=[present(ctx, r) for r in window], total=total, page_number=ctx.page_number,
+        page_size=ctx.page_size, filters=applied or [], presented=True,
+    )
+
+
+# -- the generic actions -------------------------------------------------------------------------
+async def create(ctx: Context) -> Result:
+    """Create a record from the body's property values."""
+    record = new_record(ctx, _property_values(ctx, ctx.obj))
+    check_references(ctx, record)
+    ctx.table().insert(record)
+    return Result(data=record)
+
+
+async def get(ctx: Context) -> Result:
+    """The record the path names."""
+    return Result(data=find_one(ctx))
+
+
+async def list_(ctx: Context) -> Result:
+    """A filtered, scoped, paged list."""
+    conditions, applied = list_conditions(ctx)
+    return list_records(ctx, conditions, applied)
+
+
+async def update(ctx: Context) -> Result:
+    """Apply the body's property values to the record the path names."""
+    record = find_one(ctx)
+    changes = _property_values(ctx, ctx.obj)
+    check_references(ctx, {**record, **changes}, only=set(changes))
+    return Result(data=save(ctx, record, changes))
+
+
+async def delete(ctx: Context) -> Result:
+    """Soft delete: the answer shows `isActive: false`; later gets answer 404, lists leave it out."""
+    record = find_one(ctx)
+    return Result(data=save(ctx, record, {"isActive": False}))
+
+
+GENERIC = {"create": create, "get": get, "list": list_, "update": update, "delete": delete}
+
+
+def generic_handler(action: str):  # type: ignore[no-untyped-def]
+    """The generic action for an operation's `action` (unknown actions behave like `get`)."""
+    handler = GENERIC.get(action)
+    if handler is None:
+        raise ApiError(500, "errMsg_unsupportedAction", f"the twin has no generic {action!r} action")
+    return handler

@@ -1,0 +1,163 @@
+"""The generic request path: authenticate, resolve the tenant, check the role, parse and validate
+parameters and body, run the handler (the workflow's or the generic action), wrap the envelope.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from . import envelope, mutants
+from .context import Context, Result
+from .crud import generic_handler
+from .errors import ApiError, bad_request, forbidden, not_found
+from .identity import Identity
+from .projection import present
+from .specindex import Operation
+from .workflows.base import Workflow
+from .world import ServiceState, World
+
+AUTH_OPTIONAL = mutants.rule_mutant("auth-optional", "a request without a token is served as the project's first persona")
+ROLE_BYPASS = mutants.rule_mutant("role-bypass", "the role table is not enforced")
+JSON = "application/json"
+
+
+def json_response(body: Any, status: int, headers: dict[str, str] | None = None) -> web.Response:
+    """An orjson-encoded JSON response."""
+    return web.Response(body=orjson.dumps(body), status=status, content_type=JSON, headers=headers)
+
+
+class OperationHandler:
+    """The aiohttp handler of one operation (everything it needs is resolved at start-up)."""
+
+    def __init__(self, world: World, state: ServiceState, op: Operation, workflow: Workflow) -> None:
+        self.world = world
+        self.state = state
+        self.op = op
+        self.workflow = workflow
+        self.action = workflow.handlers.get(op.api) or generic_handler(op.action)
+        self.project = state.spec.project
+        self.tenant_header = state.spec.tenant_header
+
+    async def __call__(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        op = self.op
+        identity: Identity | None = None
+        try:
+            identity = self._authenticate(request)
+            ctx = await self._context(request, identity)
+            result = await self.action(ctx)
+            status = op.status
+            body = self._success(ctx, result, status, started)
+        except ApiError as error:
+            status = error.status
+            body = envelope.error(error.status, error.message, error.detail, self.world.clock.now())
+        for rewrite in mutants.active_rewrites():
+            status, body = rewrite(op.facts, status, body)
+        request["twin.api"] = op.api
+        request["twin.user"] = identity.user_id if identity else None
+        return json_response(body, status)
+
+    # -- steps -----------------------------------------------------------------------------------
+    def _authenticate(self, request: web.Request) -> Identity:
+        header = request.headers.get("Authorization")
+        if not header and mutants.is_active(AUTH_OPTIONAL):
+            persona = self.world.personas(self.project)[0]
+            header = f"Bearer {self.world.auth.token_for(persona)}"
+        return self.world.auth.authenticate(header, self.project)
+
+    def _company(self, request: web.Request, identity: Identity) -> dict[str, Any] | None:
+        if self.tenant_header is None:
+            return None
+        codename = request.headers.get(self.tenant_header, "").strip()
+        if not codename:
+            raise bad_request("errMsg_tenantCodenameIsRequired", f"the {self.tenant_header} header is required")
+        platform = identity.tenant is None or identity.role in self.workflow.platform_roles
+        if not platform and codename.lower() != (identity.tenant or "").lower():
+            raise forbidden("errMsg_tenantAccessDenied", f"this user belongs to tenant {identity.tenant}, not {codename}")
+        company = self.world.company(self.project, codename.lower())
+        if company is None:
+            raise not_found("errMsg_tenantNotFound", f"{self.tenant_header}: no tenant {codename!r}")
+        return company
+
+    async def _context(self, request: web.Request, identity: Identity) -> Context:
+        op = self.op
+        company = self._company(request, identity)
+        if not self.workflow.allows(op.api, identity.role) and not mutants.is_active(ROLE_BYPASS):
+            raise forbidden("errMsg_roleNotAllowed", f"role {identity.role} may not call {op.api}")
+        match = request.match_info
+        path = {p.name: p.parse([match[p.name]]) for p in op.path_params}
+        query_args = request.query
+        query: dict[str, Any] = {}
+        for param in op.query_params:
+            raw = query_args.getall(param.name, None)
+            if raw:
+                query[param.name] = param.parse(raw)
+            elif param.required:
+                raise bad_request(f"errMsg_{param.name}isRequired", f"{param.name} is required")
+        filters = {}
+        for flt in op.filters:
+            raw = query_args.getall(flt.name, None)
+            if raw:
+                filters[flt.name] = flt.param.parse(raw)
+        page_number, page_size = 1, self.state.spec.default_page_size
+        if op.paged:
+            page_number = self._int_arg(query_args, "pageNumber", 1, None) or 1
+            page_size = self._int_arg(query_args, "pageRowCount", 1, self.state.spec.max_page_size) or page_size
+        body = await self._body(request)
+        return Context(
+            world=self.world, state=self.state, op=op, workflow=self.workflow, identity=identity, company=company,
+            path=path, query=query, filters=filters, body=body, page_number=page_number, page_size=page_size,
+            now=self.world.clock.now(), app=request.app,
+        )
+
+    @staticmethod
+    def _int_arg(args: Any, name: str, low: int, high: int | None) -> int | None:
+        raw = args.get(name)
+        if raw is None:
+            return None
+        try:
+            value = int(raw)
+        except ValueError:
+            raise bad_request(f"errMsg_{name}isNotAValidInteger", f"{name} must be an integer") from None
+        if value < low or (high is not None and value > high):
+            limit = f"between {low} and {high}" if high else f"at least {low}"
+            raise bad_request(f"errMsg_{name}isOutOfRange", f"{name} must be {limit}")
+        return value
+
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        op = self.op
+        raw = await request.read() if request.body_exists else b""
+        if not raw.strip():
+            data: Any = {}
+        else:
+            try:
+                data = orjson.loads(raw)
+            except orjson.JSONDecodeError as error:
+                raise bad_request("errMsg_invalidJsonBody", f"the body is not valid JSON: {error}") from None
+        if op.body is None:
+            return data if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            raise bad_request("errMsg_bodyMustBeAJsonObject", "the request body must be a JSON object")
+        op.body(data)
+        return data
+
+    def _success(self, ctx: Context, result: Result, status: int, started: float) -> dict[str, Any]:
+        op = self.op
+        data = result.data
+        if not result.presented:
+            data = [present(ctx, r) for r in data] if isinstance(data, list) else present(ctx, data)
+        page = None
+        if op.is_list:
+            total = result.total if result.total is not None else len(data)
+            size = result.page_size or ctx.page_size
+            page = envelope.paging(result.page_number, size, total)
+        return envelope.success(
+            status=status, elapsed_ms=round((time.perf_counter() - started) * 1000, 3), user_id=ctx.user_id,
+            session_id=ctx.identity.session_id, request_id=str(uuid.uuid4()), data_name=op.data_name,
+            method=op.method, action=op.action, data=data, page=page, filters=result.filters, extra=result.extra,
+        )

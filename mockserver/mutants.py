@@ -1,0 +1,60 @@
+"""Deliberate defects the twin can be started with (`twin serve --mutant NAME`).
+
+They exist to judge the conformance suite: `tests/contracts` starts the twin with one defect at a
+time and asserts that `twin verify` notices. A clean twin has none active. Two kinds:
+
+- response mutants rewrite an answer after the engine produced it (a wrong status, a missing
+  envelope key, a wrong `_idx`): registered with `@response_mutant`;
+- rule mutants switch off one rule where the rule lives; the engine or a workflow module asks
+  `is_active(name)` at that point (e.g. `tenant-leak`, `unsigned-webhook`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+ResponseRewrite = Callable[[dict[str, Any], int, Any], tuple[int, Any]]
+"""(operation facts, status, body) → (status, body). Operation facts: method, action, api, dataName, list."""
+
+_ACTIVE: set[str] = set()
+RESPONSE_MUTANTS: dict[str, ResponseRewrite] = {}
+RULE_MUTANTS: dict[str, str] = {}
+
+
+def response_mutant(name: str) -> Callable[[ResponseRewrite], ResponseRewrite]:
+    """Register a response-rewriting defect under `name`."""
+    def register(func: ResponseRewrite) -> ResponseRewrite:
+        RESPONSE_MUTANTS[name] = func
+        return func
+    return register
+
+
+def rule_mutant(name: str, description: str) -> str:
+    """Declare a rule defect; the code that enforces the rule checks `is_active(name)`."""
+    RULE_MUTANTS[name] = description
+    return name
+
+
+def activate(names: list[str] | set[str]) -> None:
+    """Switch these defects on (and every other off). Unknown names raise ValueError."""
+    unknown = set(names) - set(RESPONSE_MUTANTS) - set(RULE_MUTANTS)
+    if unknown:
+        raise ValueError(f"unknown mutant(s): {', '.join(sorted(unknown))}; known: {', '.join(available())}")
+    _ACTIVE.clear()
+    _ACTIVE.update(names)
+
+
+def is_active(name: str) -> bool:
+    """True when the defect `name` is switched on."""
+    return name in _ACTIVE
+
+
+def active_rewrites() -> list[ResponseRewrite]:
+    """The response rewrites currently switched on."""
+    return [RESPONSE_MUTANTS[name] for name in sorted(_ACTIVE) if name in RESPONSE_MUTANTS]
+
+
+def available() -> list[str]:
+    """Every defect name, sorted."""
+    return sorted({*RESPONSE_MUTANTS, *RULE_MUTANTS})

@@ -1,0 +1,214 @@
+"""The specs, read once at start-up into flat tables the request path can use directly.
+
+Nothing on the request path parses the spec: each operation's parameters, compiled validators,
+filters, joins and envelope facts are computed here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from specs.build import load_spec
+
+from .validation import CompiledParam, compile_body, compile_param
+
+X = "x-twin-"
+
+
+@dataclass(frozen=True)
+class FilterDef:
+    """A declared list filter and its semantics (from `x-twin-filter`)."""
+
+    name: str
+    property: str
+    type: str
+    match: str
+    case_insensitive: bool
+    null: bool
+    specials: tuple[str, ...]
+    is_array: bool
+    param: CompiledParam
+
+
+@dataclass
+class DataObjectSpec:
+    """A data object: its properties, enums (with option → index) and relations."""
+
+    name: str
+    properties: dict[str, dict[str, Any]]
+    relations: list[dict[str, Any]]
+    filters: list[str]
+    default_apis: dict[str, str | None]
+    enum_index: dict[str, dict[str, int]] = field(default_factory=dict)
+    tenant_field: str | None = None
+
+    def relation(self, prop: str) -> dict[str, Any] | None:
+        return next((r for r in self.relations if r["property"] == prop), None)
+
+
+@dataclass
+class Operation:
+    """One operation, with everything the engine needs precomputed."""
+
+    service: ServiceSpec
+    api: str
+    method: str
+    path: str
+    route: str
+    action: str
+    data_object: str | None
+    data_name: str
+    status: int
+    is_list: bool
+    select_list: bool
+    fields: list[str]
+    joins: list[dict[str, Any]]
+    extra_keys: list[str]
+    path_params: list[CompiledParam]
+    query_params: list[CompiledParam]
+    header_params: list[CompiledParam]
+    filters: list[FilterDef]
+    paged: bool
+    body: Any
+    body_required: bool
+    body_names: list[str]
+    default_role: str | None
+    full_record: bool
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.service.slug}:{self.api}"
+
+
+@dataclass
+class ServiceSpec:
+    """One service's spec: identity, data objects, foreign objects and operations."""
+
+    slug: str
+    project: str
+    service: str
+    base_path: str
+    spec_file: str
+    tenant_header: str | None
+    data_objects: dict[str, DataObjectSpec]
+    foreign_objects: dict[str, dict[str, str]]
+    default_page_size: int
+    max_page_size: int
+    operations: list[Operation] = field(default_factory=list)
+    document: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def operation(self, api: str) -> Operation:
+        """The operation named `api` (KeyError when the guide has none)."""
+        for op in self.operations:
+            if op.api == api:
+                return op
+        raise KeyError(api)
+
+
+def _resolve(doc: dict[str, Any], node: Any) -> Any:
+    if isinstance(node, dict) and "$ref" in node:
+        target: Any = doc
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        return target
+    return node
+
+
+def _tenant_field(props: dict[str, dict[str, Any]], document: dict[str, Any], name: str) -> str | None:
+    """The property holding a record's tenant: `companyId`, or one described as the tenant id."""
+    schema = document["components"]["schemas"].get(name[:1].upper() + name[1:], {})
+    for prop in props:
+        text = str(schema.get("properties", {}).get(prop, {}).get("description", "")).lower()
+        if prop == "companyId" or "tenant id" in text:
+            return prop
+    return None
+
+
+def load_service(path: str | Path) -> ServiceSpec:
+    """Read one spec file into a `ServiceSpec` with compiled operations."""
+    document = load_spec(path)
+    info = document["info"]
+    paging = document.get(f"{X}paging") or {}
+    tenant = document.get(f"{X}tenant")
+    service = ServiceSpec(
+        slug=Path(path).stem,
+        project=info[f"{X}project"],
+        service=info[f"{X}service"],
+        base_path=document.get(f"{X}base-path") or "",
+        spec_file=Path(path).name,
+        tenant_header=tenant["header"] if tenant else None,
+        data_objects={},
+        foreign_objects={k: v.get("fields", {}) for k, v in (document.get(f"{X}foreign-objects") or {}).items()},
+        default_page_size=int(paging.get("default-page-row-count", 25)),
+        max_page_size=int(paging.get("max-page-row-count", 1000)),
+        document=document,
+    )
+    for name, obj in (document.get(f"{X}data-objects") or {}).items():
+        spec = DataObjectSpec(
+            name=name, properties=obj["properties"], relations=obj["relations"], filters=obj["filters"],
+            default_apis=obj.get("defaultApis") or {},
+        )
+        spec.enum_index = {p: {o: i for i, o in enumerate(d["enum"])} for p, d in spec.properties.items() if d.get("enum")}
+        spec.tenant_field = _tenant_field(spec.properties, document, name) if tenant else None
+        service.data_objects[name] = spec
+    for path_key, item in document["paths"].items():
+        for method, op in item.items():
+            service.operations.append(_operation(service, document, path_key, method.upper(), op))
+    return service
+
+
+def _operation(service: ServiceSpec, doc: dict[str, Any], path: str, method: str, op: dict[str, Any]) -> Operation:
+    params = [_resolve(doc, p) for p in op.get("parameters", [])]
+    path_params, query_params, header_params, filters = [], [], [], []
+    for param in params:
+        compiled = compile_param(param)
+        if f"{X}filter" in param:
+            ext = param[f"{X}filter"]
+            filters.append(FilterDef(
+                name=param["name"], property=ext["property"], type=ext["type"], match=ext["match"],
+                case_insensitive=ext["caseInsensitive"], null=ext["null"], specials=tuple(ext["specials"]),
+                is_array=ext.get("isArray", False), param=compiled,
+            ))
+        elif param["in"] == "path":
+            path_params.append(compiled)
+        elif param["in"] == "query":
+            query_params.append(compiled)
+        elif param["in"] == "header":
+            header_params.append(compiled)
+    body_schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+    data_object = op.get(f"{X}data-object")
+    obj = service.data_objects.get(data_object) if data_object else None
+    status = int(op[f"{X}status"])
+    success = op["responses"][str(status)]["content"]["application/json"]["schema"]
+    resource = success["allOf"][1]["properties"][op[f"{X}data-name"]]
+    item = resource.get("items", resource) if op[f"{X}list"] else resource
+    full = "$ref" in item or ("allOf" in item and "$ref" in item["allOf"][0])
+    operation = Operation(
+        service=service, api=op[f"{X}api"], method=method, path=path, route=op[f"{X}route"],
+        action=op[f"{X}action"], data_object=data_object if obj else None, data_name=op[f"{X}data-name"],
+        status=status, is_list=op[f"{X}list"], select_list=op[f"{X}select-list"], fields=op[f"{X}fields"],
+        joins=op[f"{X}joins"], extra_keys=op[f"{X}extra-keys"], path_params=path_params,
+        query_params=[p for p in query_params if not p.paging], header_params=header_params, filters=filters,
+        paged=any(p.paging for p in query_params), body=compile_body(body_schema) if body_schema else None,
+        body_required=bool(op.get("requestBody", {}).get("required")), body_names=op.get(f"{X}body", []),
+        default_role=op.get(f"{X}default-api"), full_record=full,
+    )
+    operation.facts = {
+        "api": operation.api, "method": method, "action": operation.action, "dataName": operation.data_name,
+        "list": operation.is_list, "status": status, "service": service.slug,
+    }
+    return operation
+
+
+def aiohttp_path(service: ServiceSpec, op: Operation) -> str:
+    """The aiohttp route for an operation: base path + OpenAPI path (same `{param}` syntax)."""
+    return service.base_path + op.path
+
+
+def route_regex(path: str) -> re.Pattern[str]:
+    """A regex matching an OpenAPI path template (used for fault patterns and the journal)."""
+    return re.compile("^" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path)) + "$")

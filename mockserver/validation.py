@@ -1,0 +1,127 @@
+"""Request validation compiled from the spec: parameters and JSON bodies.
+
+Bodies are validated with fastjsonschema (the spec's schemas compiled once to Python code);
+parameters arrive as strings and are coerced by their schema type. Every failure becomes a 400
+whose message follows the guides' `errMsg_<field>isNotAValid…` style and whose detail names the
+field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import fastjsonschema
+
+from .errors import ApiError
+
+DRAFT = "https://json-schema.org/draft/2019-09/schema"
+_TYPE_WORDS = {"integer": "Integer", "number": "Number", "boolean": "Boolean", "string": "String",
+               "object": "Object", "array": "Array"}
+
+
+@dataclass
+class CompiledParam:
+    """A path/query/header parameter with its coercion and validation ready."""
+
+    name: str
+    location: str
+    required: bool
+    is_array: bool
+    paging: bool
+    check: Callable[[Any], None]
+    coerce: Callable[[str], Any]
+
+    def parse(self, raw: list[str]) -> Any:
+        """Coerce and validate the raw string value(s); raises ApiError (400)."""
+        try:
+            value: Any = [self.coerce(r) for r in raw] if self.is_array else self.coerce(raw[-1])
+        except ValueError:
+            raise _type_error(self.name, self._word()) from None
+        try:
+            self.check(value)
+        except fastjsonschema.JsonSchemaValueException as error:
+            raise describe(error, self.name) from None
+        return value
+
+    def _word(self) -> str:
+        return "ID" if self.name.endswith("Id") else "Value"
+
+
+def _scalar_coercer(schema: dict[str, Any]) -> Callable[[str], Any]:
+    kind = schema.get("type")
+    kind = next((k for k in kind if k != "null"), "string") if isinstance(kind, list) else kind
+    if kind == "integer":
+        return int
+    if kind == "number":
+        return float
+    if kind == "boolean":
+        def boolean(raw: str) -> bool:
+            if raw.lower() in ("true", "1"):
+                return True
+            if raw.lower() in ("false", "0"):
+                return False
+            raise ValueError(raw)
+        return boolean
+    return str
+
+
+def compile_param(param: dict[str, Any]) -> CompiledParam:
+    """Compile one OpenAPI parameter object."""
+    schema = dict(param.get("schema") or {"type": "string"})
+    is_array = schema.get("type") == "array"
+    coerce = _scalar_coercer(schema.get("items", {}) if is_array else schema)
+    check = fastjsonschema.compile({"$schema": DRAFT, **schema})
+    return CompiledParam(
+        name=param["name"], location=param["in"], required=bool(param.get("required")), is_array=is_array,
+        paging=bool(param.get("x-twin-paging")), check=check, coerce=coerce,
+    )
+
+
+def compile_body(schema: dict[str, Any]) -> Callable[[Any], Any]:
+    """Compile a request-body schema; the callable raises ApiError (400) on invalid input."""
+    check = fastjsonschema.compile({"$schema": DRAFT, **schema})
+
+    def validate(body: Any) -> Any:
+        try:
+            return check(body)
+        except fastjsonschema.JsonSchemaValueException as error:
+            raise describe(error, None, body) from None
+
+    return validate
+
+
+def _type_error(name: str, word: str) -> ApiError:
+    return ApiError(400, f"errMsg_{name}isNotAValid{word}", f"{name} has an invalid value")
+
+
+def describe(error: fastjsonschema.JsonSchemaValueException, name: str | None, body: Any = None) -> ApiError:
+    """Turn a schema failure into the guides' error message and a detail naming the field."""
+    path = [p for p in (error.path or []) if p != "data"]
+    field = ".".join(str(p) for p in path) or name or "body"
+    rule = error.rule
+    definition = error.rule_definition
+    if rule == "required":
+        holder: Any = body
+        for part in path:
+            holder = holder.get(part) if isinstance(holder, dict) else None
+        missing = [k for k in definition if not isinstance(holder, dict) or k not in holder]
+        target = ".".join([*map(str, path), missing[0]]) if missing else field
+        return ApiError(400, f"errMsg_{target.replace('.', '_')}isRequired", f"{target} is required")
+    if rule == "enum":
+        options = ", ".join(str(o) for o in definition if o is not None)
+        return ApiError(400, f"errMsg_{field}isNotAValidEnumOption", f"{field} must be one of: {options}")
+    if rule == "format" and definition == "uuid":
+        return ApiError(400, f"errMsg_{field}isNotAValidID", f"{field} must be a UUID")
+    if rule == "format" and definition == "date-time":
+        return ApiError(400, f"errMsg_{field}isNotAValidDate", f"{field} must be an ISO-8601 date-time")
+    if rule == "type":
+        kinds = definition if isinstance(definition, list) else [definition]
+        word = next((_TYPE_WORDS[k] for k in kinds if k in _TYPE_WORDS), "Value")
+        if field == "body":
+            return ApiError(400, "errMsg_bodyMustBeAJsonObject", "the request body must be a JSON object")
+        return ApiError(400, f"errMsg_{field}isNotAValid{word}", f"{field} must be {'an' if word[0] in 'AIO' else 'a'} {word.lower()}")
+    if rule == "pattern":
+        return ApiError(400, f"errMsg_{field}isNotAValidValue", f"{field} does not match {definition}")
+    return ApiError(400, f"errMsg_{field}isNotValid", f"{field}: {error.message}")

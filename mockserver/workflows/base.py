@@ -1,0 +1,46 @@
+"""What a service's business module plugs into the generic engine.
+
+A `Workflow` names, for its service: which roles may call which API (`access`), what each role
+may see of each data object (`scope`), and the handlers of the APIs whose behaviour is more than
+generic CRUD (`handlers`). An API without a handler runs the engine's generic action for it, so a
+reader finds a route's behaviour either in `mockserver/crud.py` or in the service's module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..context import Context, Result
+    from ..filters import Condition
+
+Handler = Callable[["Context"], Awaitable["Result"]]
+ScopeRule = Callable[["Context", str], "list[Condition] | None"]
+
+
+def everyone(ctx: Context, obj: str) -> list[Condition] | None:
+    """The default scope: every authenticated caller sees every record (of its tenant)."""
+    return None
+
+
+@dataclass
+class Workflow:
+    """A service's plug-in: role table, visibility scopes and business handlers."""
+
+    name: str = "generic"
+    access: dict[str, frozenset[str]] = field(default_factory=dict)
+    scope: ScopeRule = everyone
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    platform_roles: frozenset[str] = frozenset()
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def allows(self, api: str, role: str) -> bool:
+        """True when `role` may call `api` (APIs missing from the table are open to every role)."""
+        roles = self.access.get(api)
+        return roles is None or role in roles
+
+    def describe(self) -> dict[str, Any]:
+        """The role table as the control API and README show it."""
+        return {api: sorted(roles) for api, roles in sorted(self.access.items())}

@@ -1,0 +1,161 @@
+"""The twin's whole state: every service's tables, each project's fixtures, the clock, the ids.
+
+One `World` per server. `reset()` returns it to the seed; `dump()`/`restore()` move it to and from
+JSON (the control API's `/__twin/state` and `--state-file`).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import fixtures
+
+from .clock import Clock, isoformat
+from .identity import Authenticator, Persona
+from .specindex import DataObjectSpec, ServiceSpec
+from .store import Table
+
+JOURNAL_SIZE = 2000
+
+
+@dataclass
+class ServiceState:
+    """The tables of one service."""
+
+    spec: ServiceSpec
+    tables: dict[str, Table] = field(default_factory=dict)
+
+
+@dataclass
+class ProjectState:
+    """One project's fixtures: personas, foreign objects (users, coursePacks, …), companies."""
+
+    name: str
+    personas: list[Persona]
+    foreign: dict[str, Table]
+    companies: dict[str, dict[str, Any]]
+    enums: dict[str, dict[str, list[str]]]
+
+
+def indexed_fields(obj: DataObjectSpec) -> list[str]:
+    """Fields worth an index: every ID and Enum property (filters, scopes and foreign keys use them)."""
+    return [name for name, prop in obj.properties.items() if prop["type"] in ("ID", "Enum")]
+
+
+class World:
+    """Everything the twin holds in memory."""
+
+    def __init__(self, services: list[ServiceSpec], *, seed: int = 0, clock: Clock | None = None,
+                 secret: str | None = None) -> None:
+        self.seed = seed
+        self.clock = clock or Clock()
+        self.services = {s.slug: ServiceState(spec=s) for s in services}
+        self.projects: dict[str, ProjectState] = {}
+        self.journal: deque[dict[str, Any]] = deque(maxlen=JOURNAL_SIZE)
+        self._secret = secret
+        self.reset()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Back to the seeded start: empty service tables, fresh fixtures, same ids as last time."""
+        self._rng = random.Random(f"twin-ids:{self.seed}")
+        self.journal.clear()
+        foreign_by_project: dict[str, dict[str, dict[str, str]]] = {}
+        for state in self.services.values():
+            merged = foreign_by_project.setdefault(state.spec.project, {})
+            for name, fields in state.spec.foreign_objects.items():
+                merged.setdefault(name, {}).update(fields)
+            state.tables = {name: Table(name, indexed_fields(obj)) for name, obj in state.spec.data_objects.items()}
+        personas: list[Persona] = []
+        self.projects = {}
+        for project, foreign in foreign_by_project.items():
+            data = fixtures.load(project, foreign, self.seed)
+            project_personas = [
+                Persona(project=p["project"], name=p["name"], role=p["role"], user_id=p["userId"], email=p["email"],
+                        fullname=p["fullname"], tenant=p.get("tenant"), company_id=p.get("companyId"))
+                for p in data.personas
+            ]
+            personas += project_personas
+            tables = {}
+            for name, records in data.objects.items():
+                table = Table(name, ("tutorId", "hostId", "tutorProfileId", "coursePackId", "codename"))
+                for record in records:
+                    table.insert(dict(record))
+                tables[name] = table
+            self.projects[project] = ProjectState(
+                name=project, personas=project_personas, foreign=tables,
+                companies={c["codename"]: c for c in data.companies}, enums=data.enums,
+            )
+        self.auth = Authenticator(personas, self._secret) if self._secret else Authenticator(personas)
+
+    # -- ids and time --------------------------------------------------------------------------
+    def new_id(self) -> str:
+        """A fresh UUID from the seeded generator (same sequence after every reset)."""
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def now_iso(self) -> str:
+        return isoformat(self.clock.now())
+
+    # -- look-ups ------------------------------------------------------------------------------
+    def service(self, slug: str) -> ServiceState:
+        return self.services[slug]
+
+    def foreign(self, project: str, name: str) -> Table | None:
+        state = self.projects.get(project)
+        return state.foreign.get(name) if state else None
+
+    def company(self, project: str, codename: str) -> dict[str, Any] | None:
+        state = self.projects.get(project)
+        return state.companies.get(codename) if state else None
+
+    def personas(self, project: str | None = None) -> list[Persona]:
+        return [p for s in self.projects.values() for p in s.personas if project in (None, p.project)]
+
+    # -- snapshots -----------------------------------------------------------------------------
+    def dump(self) -> dict[str, Any]:
+        """The whole state as JSON-able data (records in creation order, soft-deleted included)."""
+        return {
+            "clock": {"now": self.now_iso(), "frozen": self.clock.frozen},
+            "services": {
+                slug: {
+                    "project": state.spec.project,
+                    "service": state.spec.service,
+                    "objects": {name: list(table.rows.values()) for name, table in state.tables.items()},
+                }
+                for slug, state in self.services.items()
+            },
+            "fixtures": {
+                project: {name: list(table.rows.values()) for name, table in state.foreign.items()}
+                for project, state in self.projects.items()
+            },
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Load a dump made by `dump()` (unknown services or objects in it are ignored)."""
+        self.reset()
+        for slug, service in (data.get("services") or {}).items():
+            state = self.services.get(slug)
+            if state is None:
+                continue
+            for name, records in (service.get("objects") or {}).items():
+                table = state.tables.get(name)
+                if table is not None:
+                    for record in records:
+                        table.insert(record)
+        for project, objects in (data.get("fixtures") or {}).items():
+            project_state = self.projects.get(project)
+            if project_state is None:
+                continue
+            for name, records in objects.items():
+                table = project_state.foreign.get(name)
+                if table is not None:
+                    table.clear()
+                    for record in records:
+                        table.insert(record)
+        # Fresh ids must not collide with restored ones: move the generator on by what exists.
+        self._rng = random.Random(f"twin-ids:{self.seed}:{sum(len(s.tables) for s in self.services.values())}:"
+                                  f"{sum(len(t.rows) for s in self.services.values() for t in s.tables.values())}")
