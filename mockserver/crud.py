@@ -60,7 +60,7 @@ def new_record(ctx: Context, values: dict[str, Any], obj: DataObjectSpec | None 
     obj = obj or ctx.obj
     record: dict[str, Any] = {"id": ctx.world.new_id()}
     for name, prop in obj.properties.items():
-        if name in values:
+        if name in values and (values[name] is not None or not prop.get("required")):
             record[name] = values[name]
         elif name == obj.tenant_field and ctx.company is not None:
             record[name] = ctx.company["id"]
@@ -69,7 +69,9 @@ def new_record(ctx: Context, values: dict[str, Any], obj: DataObjectSpec | None 
         elif prop.get("isArray"):
             record[name] = []
         elif prop["type"] == "ID":
-            record[name] = ctx.user_id
+            # A session bind (the caller) unless it points at another record, which must be named.
+            rel = obj.relation(name)
+            record[name] = ctx.user_id if rel is None or rel["target"] == "user" else None
         elif prop["type"] == "Enum":
             record[name] = (prop.get("enum") or [None])[0]
         elif prop["type"] == "Date":
@@ -103,9 +105,11 @@ def check_references(ctx: Context, record: dict[str, Any], obj: DataObjectSpec |
         if only is not None and prop not in only:
             continue
         value = record.get(prop)
-        if value is None:
-            continue
         target = rel["target"]
+        if value is None:
+            if obj.properties.get(prop, {}).get("required"):
+                raise not_found(f"errMsg_{target}NotFound", f"{prop}: no {target} given")
+            continue
         if target in ctx.state.tables:
             table = ctx.state.tables[target]
             target_obj = ctx.state.spec.data_objects[target]

@@ -4,6 +4,7 @@ parameters and body, run the handler (the workflow's or the generic action), wra
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any
@@ -27,8 +28,13 @@ JSON = "application/json"
 
 
 def json_response(body: Any, status: int, headers: dict[str, str] | None = None) -> web.Response:
-    """An orjson-encoded JSON response."""
-    return web.Response(body=orjson.dumps(body), status=status, content_type=JSON, headers=headers)
+    """An orjson-encoded JSON response (the stdlib encoder covers what orjson refuses, such as
+    integers beyond 64 bits inside a client's Object value)."""
+    try:
+        payload = orjson.dumps(body)
+    except TypeError:
+        payload = json.dumps(body, default=str).encode()
+    return web.Response(body=payload, status=status, content_type=JSON, headers=headers)
 
 
 class OperationHandler:
@@ -105,29 +111,18 @@ class OperationHandler:
             if raw:
                 filters[flt.name] = flt.param.parse(raw)
         page_number, page_size = 1, self.state.spec.default_page_size
-        if op.paged:
-            page_number = self._int_arg(query_args, "pageNumber", 1, None) or 1
-            page_size = self._int_arg(query_args, "pageRowCount", 1, self.state.spec.max_page_size) or page_size
+        for name, param in op.paging_params.items():
+            raw = query_args.getall(name, None)
+            if raw and name == "pageNumber":
+                page_number = param.parse(raw)
+            elif raw and name == "pageRowCount":
+                page_size = param.parse(raw)
         body = await self._body(request)
         return Context(
             world=self.world, state=self.state, op=op, workflow=self.workflow, identity=identity, company=company,
             path=path, query=query, filters=filters, body=body, page_number=page_number, page_size=page_size,
             now=self.world.clock.now(), app=request.app,
         )
-
-    @staticmethod
-    def _int_arg(args: Any, name: str, low: int, high: int | None) -> int | None:
-        raw = args.get(name)
-        if raw is None:
-            return None
-        try:
-            value = int(raw)
-        except ValueError:
-            raise bad_request(f"errMsg_{name}isNotAValidInteger", f"{name} must be an integer") from None
-        if value < low or (high is not None and value > high):
-            limit = f"between {low} and {high}" if high else f"at least {low}"
-            raise bad_request(f"errMsg_{name}isOutOfRange", f"{name} must be {limit}")
-        return value
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
         op = self.op

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+import calendar
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
@@ -66,8 +67,10 @@ def partial(field: str, values: list[str]) -> Condition:
 
 
 def _day(text: str) -> datetime:
+    """Midnight UTC of a YYYY-MM-DD day; a day past the month's end means its last day."""
     try:
-        return datetime.fromisoformat(text[:10] + "T00:00:00+00:00")
+        year, month, day = (int(part) for part in text[:10].split("-"))
+        return datetime(year, month, min(day, calendar.monthrange(year, month)[1]), tzinfo=UTC)
     except ValueError:
         raise ApiError(400, "errMsg_dateFilterIsNotAValidDate", f"{text!r} is not a date") from None
 
@@ -99,7 +102,9 @@ def date_range(value: str, now: datetime) -> tuple[str | None, str | None]:
         try:
             instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            raise ApiError(400, "errMsg_dateFilterIsNotAValidDate", f"{value!r} is not a date") from None
+            instant = _day(value)
+        if instant.tzinfo is None:
+            instant = instant.replace(tzinfo=UTC)
         return isoformat(instant), isoformat(instant + timedelta(milliseconds=1))
     return (isoformat(start) if start else None, isoformat(end) if end else None)
 

@@ -72,6 +72,7 @@ class Operation:
     header_params: list[CompiledParam]
     filters: list[FilterDef]
     paged: bool
+    paging_params: dict[str, CompiledParam]
     body: Any
     body_required: bool
     body_names: list[str]
@@ -193,7 +194,8 @@ def _operation(service: ServiceSpec, doc: dict[str, Any], path: str, method: str
         status=status, is_list=op[f"{X}list"], select_list=op[f"{X}select-list"], fields=op[f"{X}fields"],
         joins=op[f"{X}joins"], extra_keys=op[f"{X}extra-keys"], path_params=path_params,
         query_params=[p for p in query_params if not p.paging], header_params=header_params, filters=filters,
-        paged=any(p.paging for p in query_params), body=compile_body(body_schema) if body_schema else None,
+        paged=any(p.paging for p in query_params), paging_params={p.name: p for p in query_params if p.paging},
+        body=compile_body(body_schema) if body_schema else None,
         body_required=bool(op.get("requestBody", {}).get("required")), body_names=op.get(f"{X}body", []),
         default_role=op.get(f"{X}default-api"), full_record=full,
     )

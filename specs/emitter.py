@@ -16,7 +16,19 @@ from .parser import full_fields
 OPENAPI_VERSION = "3.1.0"
 X = "x-twin-"
 UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-DATE_PATTERN = r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?"
+DATE_PATTERN = (
+    r"[1-9]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+    r"(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)?)?"
+)
+INT32 = {"minimum": -(2**31), "maximum": 2**31 - 1}  # the backends store Integer as a 32-bit column
+# JSON Schema 2020-12 treats `format` as an annotation, so generators (Schemathesis) may ignore it:
+# a pattern makes IDs and date-times assertable, and the twin validates exactly this.
+UUID_VALUE = {"type": "string", "format": "uuid", "pattern": f"^{UUID_PATTERN}$"}
+DATETIME_VALUE = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$",
+}
 SYSTEM_FIELDS = ("id", "isActive", "recordVersion", "createdAt", "updatedAt", "_owner")
 ERROR_STATUSES = {
     "400": "The request was improperly formatted or contained invalid parameters.",
@@ -39,14 +51,14 @@ def scalar_schema(type_: GuideType, *, enum: list[str] | None = None, id_format:
     if type_ == "Enum":
         return {"type": "string", "enum": list(enum)} if enum else {"type": "string"}
     return {
-        "ID": {"type": "string", "format": "uuid"} if id_format else {"type": "string"},
+        "ID": dict(UUID_VALUE) if id_format else {"type": "string"},
         "String": {"type": "string"},
         "Text": {"type": "string"},
-        "Integer": {"type": "integer"},
+        "Integer": {"type": "integer", **INT32},
         "Double": {"type": "number"},
         "Number": {"type": "number"},
         "Boolean": {"type": "boolean"},
-        "Date": {"type": "string", "format": "date-time"},
+        "Date": dict(DATETIME_VALUE),
         "Object": {"type": "object"},
     }[type_]
 
@@ -73,7 +85,7 @@ def value_schema(type_: GuideType, *, is_array: bool = False, enum: list[str] | 
 
 def record_schema(obj: DataObject) -> dict[str, Any]:
     """The full record of a data object, system fields and `<enum>_idx` included."""
-    props: dict[str, Any] = {"id": {"type": "string", "format": "uuid"}}
+    props: dict[str, Any] = {"id": dict(UUID_VALUE)}
     required = ["id"]
     for prop in obj.properties:
         props[prop.name] = value_schema(prop.type, is_array=prop.is_array, enum=prop.enum, optional=not prop.required)
@@ -91,8 +103,8 @@ def record_schema(obj: DataObject) -> dict[str, Any]:
     props.update({
         "isActive": {"type": "boolean"},
         "recordVersion": {"type": "integer", "minimum": 1},
-        "createdAt": {"type": "string", "format": "date-time"},
-        "updatedAt": {"type": "string", "format": "date-time"},
+        "createdAt": dict(DATETIME_VALUE),
+        "updatedAt": dict(DATETIME_VALUE),
         "_owner": {"type": ["string", "null"]},
     })
     required += ["isActive", "recordVersion", "createdAt", "updatedAt", "_owner"]
@@ -156,11 +168,14 @@ def _required_keys(description: str) -> list[str]:
     return [w for w in re.split(r",\s*|\s+and\s+", match.group(1)) if re.fullmatch(r"\w+", w)]
 
 
-def _body_schema(params: list[Parameter]) -> dict[str, Any]:
+def _body_schema(params: list[Parameter], obj: DataObject | None) -> dict[str, Any]:
     props: dict[str, Any] = {}
     required: list[str] = []
     for param in params:
-        schema = value_schema(param.type, is_array=param.is_array, enum=param.enum, optional=not param.required)
+        # An optional parameter may be left out; it may be null only when its property may be.
+        prop = obj.find_property(param.name) if obj else None
+        may_be_null = not param.required and not (prop and prop.required)
+        schema = value_schema(param.type, is_array=param.is_array, enum=param.enum, optional=may_be_null)
         if param.type == "Object" and (keys := _required_keys(param.description)):
             schema = {**schema, "required": keys}
         if param.description:
@@ -262,7 +277,7 @@ def _operation(api: Api, service: Service) -> dict[str, Any]:
     if paged:
         params += [
             {"name": "pageNumber", "in": "query", "required": False, "description": "1-based page number",
-             "schema": {"type": "integer", "minimum": 1}, f"{X}paging": True},
+             "schema": {"type": "integer", "minimum": 1, "maximum": INT32["maximum"]}, f"{X}paging": True},
             {"name": "pageRowCount", "in": "query", "required": False, "description": "Rows per page",
              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_ROW_COUNT}, f"{X}paging": True},
         ]
@@ -281,18 +296,41 @@ def _operation(api: Api, service: Service) -> dict[str, Any]:
     if body:
         operation["requestBody"] = {
             "required": any(p.required for p in body),
-            "content": {"application/json": {"schema": _body_schema(body)}},
+            "content": {"application/json": {"schema": _body_schema(body, obj)}},
         }
     status = str(api.response.status)
+    success: dict[str, Any] = {
+        "description": f"{api.response.action} succeeded",
+        "content": {"application/json": {"schema": _success_schema(api, obj)}},
+    }
+    if links := _links(api, service):
+        success["links"] = links
     operation["responses"] = {
-        status: {
-            "description": f"{api.response.action} succeeded",
-            "content": {"application/json": {"schema": _success_schema(api, obj)}},
-        },
+        status: success,
         **{code: {"$ref": f"#/components/responses/Error{code}"} for code in ERROR_STATUSES},
     }
     operation.update(_operation_extensions(api, service))
     return operation
+
+
+def _links(api: Api, service: Service) -> dict[str, Any]:
+    """OpenAPI links from a create to the operations that address the new record by its id, so
+    stateful testers (Schemathesis) can chain create → get/update/delete."""
+    shape = api.response
+    if shape.action != "create" or shape.is_list or not api.data_object:
+        return {}
+    links: dict[str, Any] = {}
+    for other in service.apis:
+        path_params = [p.name for p in other.parameters if p.location == "path"]
+        if other is api or other.data_object != api.data_object or len(path_params) != 1:
+            continue
+        name = path_params[0]
+        if name == "id" or name.lower() == f"{api.data_object.lower()}id":
+            links[other.name] = {
+                "operationId": other.name,
+                "parameters": {name: f"$response.body#/{shape.data_name}/id"},
+            }
+    return links
 
 
 def _operation_extensions(api: Api, service: Service) -> dict[str, Any]:
