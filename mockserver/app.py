@@ -118,7 +118,7 @@ def add_service_routes(app: web.Application, world: World) -> None:
     (the backends' router is case-insensitive)."""
     for state in world.services.values():
         spec = state.spec
-        workflow = workflow_for(spec.project, spec.service)
+        workflow = workflow_for(spec)
         for op in spec.operations:
             handler = OperationHandler(world, state, op, workflow)
             path = spec.base_path + op.path

@@ -46,6 +46,8 @@ class Context:
     page_size: int
     now: datetime
     app: Any = None
+    headers: Any = None
+    raw_body: bytes = b""
 
     @property
     def project(self) -> str:

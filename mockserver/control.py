@@ -262,7 +262,7 @@ async def roles(request: web.Request) -> web.Response:
     from .workflows import workflow_for
 
     world = _world(request)
-    return json_response({slug: workflow_for(s.spec.project, s.spec.service).describe()
+    return json_response({slug: workflow_for(s.spec).describe()
                           for slug, s in world.services.items()}, 200)
 
 

@@ -16,7 +16,7 @@ from . import envelope, mutants
 from .context import Context, Result
 from .crud import generic_handler
 from .errors import ApiError, bad_request, forbidden, not_found
-from .identity import Identity
+from .identity import Identity, system_identity
 from .projection import present
 from .specindex import Operation
 from .workflows.base import Workflow
@@ -71,6 +71,8 @@ class OperationHandler:
     # -- steps -----------------------------------------------------------------------------------
     def _authenticate(self, request: web.Request) -> Identity:
         header = request.headers.get("Authorization")
+        if not header and self.op.api in self.workflow.webhook_apis and "Stripe-Signature" in request.headers:
+            return system_identity(self.project)
         if not header and mutants.is_active(AUTH_OPTIONAL):
             persona = self.world.personas(self.project)[0]
             header = f"Bearer {self.world.auth.token_for(persona)}"
@@ -92,8 +94,9 @@ class OperationHandler:
 
     async def _context(self, request: web.Request, identity: Identity) -> Context:
         op = self.op
-        company = self._company(request, identity)
-        if not self.workflow.allows(op.api, identity.role) and not mutants.is_active(ROLE_BYPASS):
+        company = None if identity.role == "system" else self._company(request, identity)
+        if identity.role != "system" and not self.workflow.allows(op.api, identity.role) \
+                and not mutants.is_active(ROLE_BYPASS):
             raise forbidden("errMsg_roleNotAllowed", f"role {identity.role} may not call {op.api}")
         match = request.match_info
         path = {p.name: p.parse([match[p.name]]) for p in op.path_params}
@@ -117,14 +120,14 @@ class OperationHandler:
                 page_number = param.parse(raw)
             elif raw and name == "pageRowCount":
                 page_size = param.parse(raw)
-        body = await self._body(request)
+        raw, body = await self._body(request)
         return Context(
             world=self.world, state=self.state, op=op, workflow=self.workflow, identity=identity, company=company,
             path=path, query=query, filters=filters, body=body, page_number=page_number, page_size=page_size,
-            now=self.world.clock.now(), app=request.app,
+            now=self.world.clock.now(), app=request.app, headers=request.headers, raw_body=raw,
         )
 
-    async def _body(self, request: web.Request) -> dict[str, Any]:
+    async def _body(self, request: web.Request) -> tuple[bytes, dict[str, Any]]:
         op = self.op
         raw = await request.read() if request.body_exists else b""
         if not raw.strip():
@@ -135,11 +138,11 @@ class OperationHandler:
             except orjson.JSONDecodeError as error:
                 raise bad_request("errMsg_invalidJsonBody", f"the body is not valid JSON: {error}") from None
         if op.body is None:
-            return data if isinstance(data, dict) else {}
+            return raw, data if isinstance(data, dict) else {}
         if not isinstance(data, dict):
             raise bad_request("errMsg_bodyMustBeAJsonObject", "the request body must be a JSON object")
         op.body(data)
-        return data
+        return raw, data
 
     def _success(self, ctx: Context, result: Result, status: int, started: float) -> dict[str, Any]:
         op = self.op

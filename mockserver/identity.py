@@ -53,6 +53,12 @@ class Identity:
     name: str
 
 
+def system_identity(project: str, name: str = "stripe-webhook") -> Identity:
+    """The caller of a signed webhook: no user, a `system` role."""
+    return Identity(user_id="00000000-0000-4000-8000-000000000000", role="system", project=project, tenant=None,
+                    company_id=None, session_id=name, name=name)
+
+
 class Authenticator:
     """Issues and checks the twin's bearer tokens."""
 

@@ -28,6 +28,8 @@ class ServiceState:
 
     spec: ServiceSpec
     tables: dict[str, Table] = field(default_factory=dict)
+    # Stripe event ids already applied, so a redelivered or duplicated webhook changes nothing twice.
+    webhook_events: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -70,6 +72,7 @@ class World:
             for name, fields in state.spec.foreign_objects.items():
                 merged.setdefault(name, {}).update(fields)
             state.tables = {name: Table(name, indexed_fields(obj)) for name, obj in state.spec.data_objects.items()}
+            state.webhook_events = set()
         personas: list[Persona] = []
         self.projects = {}
         for project, foreign in foreign_by_project.items():

@@ -1,22 +1,32 @@
-"""Per-service business workflows, looked up by project and service name."""
+"""Per-service business workflows, looked up by project and service name.
+
+A project's module (`mockserver/workflows/<project>.py`) exposes `WORKFLOWS`, a mapping from the
+guide's service name to a factory `(ServiceSpec) -> Workflow`; a service without one runs on the
+generic engine alone.
+"""
 
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 from .base import Workflow
 
+if TYPE_CHECKING:
+    from ..specindex import ServiceSpec
 
-def workflow_for(project: str, service: str) -> Workflow:
-    """The workflow module's `WORKFLOW` for this service, or the generic one when there is none."""
+
+def workflow_for(spec: ServiceSpec) -> Workflow:
+    """The workflow of this service, or the generic one when its project has none."""
+    name = f"mockserver.workflows.{spec.project.lower()}"
     try:
-        module = importlib.import_module(f"mockserver.workflows.{project.lower()}")
+        module = importlib.import_module(name)
     except ModuleNotFoundError as error:
-        if error.name != f"mockserver.workflows.{project.lower()}":
+        if error.name != name:
             raise
         return Workflow()
-    workflows = getattr(module, "WORKFLOWS", {})
-    return workflows.get(service, Workflow())
+    factory = getattr(module, "WORKFLOWS", {}).get(spec.service)
+    return factory(spec) if factory is not None else Workflow()
 
 
 __all__ = ["Workflow", "workflow_for"]

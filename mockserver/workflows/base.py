@@ -34,6 +34,9 @@ class Workflow:
     scope: ScopeRule = everyone
     handlers: dict[str, Handler] = field(default_factory=dict)
     platform_roles: frozenset[str] = frozenset()
+    # APIs Stripe calls: a request carrying `Stripe-Signature` reaches their handler without a
+    # bearer token (the handler verifies the signature instead).
+    webhook_apis: frozenset[str] = frozenset()
     notes: dict[str, str] = field(default_factory=dict)
 
     def allows(self, api: str, role: str) -> bool:
