@@ -15,7 +15,7 @@ from specs.build import default_spec_paths
 
 from . import envelope, mutants
 from .clock import Clock
-from .engine import OperationHandler, json_response
+from .engine import API_KEY, USER_KEY, OperationHandler, json_response
 from .faults import FaultSet
 from .specindex import ServiceSpec, load_service
 from .workflows import workflow_for
@@ -88,8 +88,8 @@ async def twin_middleware(
     if not control:
         world.journal.append({
             "time": world.now_iso(), "method": request.method, "path": request.path,
-            "query": request.query_string, "status": response.status, "api": request.get("twin.api"),
-            "userId": request.get("twin.user"), "elapsedMs": round((time.perf_counter() - started) * 1000, 3),
+            "query": request.query_string, "status": response.status, "api": request.get(API_KEY),
+            "userId": request.get(USER_KEY), "elapsedMs": round((time.perf_counter() - started) * 1000, 3),
         })
     return response
 
@@ -122,12 +122,12 @@ def add_service_routes(app: web.Application, world: World) -> None:
         for op in spec.operations:
             handler = OperationHandler(world, state, op, workflow)
             path = spec.base_path + op.path
-            app.router.add_route(op.method, path, handler)
+            app.router.add_route(op.method, path, handler.handle)
             lower = spec.base_path + "".join(
                 part if part.startswith("{") else part.lower() for part in _segments(op.path)
             )
             if lower != path:
-                app.router.add_route(op.method, lower, handler)
+                app.router.add_route(op.method, lower, handler.handle)
 
 
 def _segments(path: str) -> list[str]:

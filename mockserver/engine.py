@@ -25,6 +25,8 @@ from .world import ServiceState, World
 AUTH_OPTIONAL = mutants.rule_mutant("auth-optional", "a request without a token is served as the project's first persona")
 ROLE_BYPASS = mutants.rule_mutant("role-bypass", "the role table is not enforced")
 JSON = "application/json"
+API_KEY = web.RequestKey("twin.api", str)
+USER_KEY = web.RequestKey("twin.user", str)
 
 
 def json_response(body: Any, status: int, headers: dict[str, str] | None = None) -> web.Response:
@@ -49,7 +51,7 @@ class OperationHandler:
         self.project = state.spec.project
         self.tenant_header = state.spec.tenant_header
 
-    async def __call__(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         started = time.perf_counter()
         op = self.op
         identity: Identity | None = None
@@ -64,8 +66,9 @@ class OperationHandler:
             body = envelope.error(error.status, error.message, error.detail, self.world.clock.now())
         for rewrite in mutants.active_rewrites():
             status, body = rewrite(op.facts, status, body)
-        request["twin.api"] = op.api
-        request["twin.user"] = identity.user_id if identity else None
+        request[API_KEY] = op.api
+        if identity is not None:
+            request[USER_KEY] = identity.user_id
         return json_response(body, status)
 
     # -- steps -----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import jwt
 
 from .errors import unauthorized
 
-DEFAULT_SECRET = "twin-local-development-secret"  # a mock's tokens guard nothing real
+DEFAULT_SECRET = "twin-local-development-signing-secret-not-for-production"  # a mock's tokens guard nothing real
 _CACHE_LIMIT = 4096
 
 

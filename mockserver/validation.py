@@ -99,7 +99,8 @@ def _type_error(name: str, word: str) -> ApiError:
 def describe(error: fastjsonschema.JsonSchemaValueException, name: str | None, body: Any = None) -> ApiError:
     """Turn a schema failure into the guides' error message and a detail naming the field."""
     path = [p for p in (error.path or []) if p != "data"]
-    field = ".".join(str(p) for p in path) or name or "body"
+    # A parameter's errors name the parameter (its items have numeric paths that mean nothing to a user).
+    field = name or ".".join(str(p) for p in path) or "body"
     rule = error.rule
     definition = error.rule_definition
     if rule == "required":

@@ -1,0 +1,38 @@
+"""Shared fixtures for the twin's tests: a running twin (aiohttp test server) and persona tokens."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer, unused_port
+
+from mockserver.app import create_app
+from twin_testing import Twin
+
+@pytest.fixture
+async def make_twin() -> AsyncIterator[Callable[..., Any]]:
+    """Start a twin on the given specs (default: all) and return a `Twin`; stopped after the test."""
+    started: list[TestClient] = []
+
+    async def start(*specs: Path, **options: Any) -> Twin:
+        port = unused_port()
+        settings = {"public_url": f"http://127.0.0.1:{port}", **options.pop("settings", {})}
+        app = create_app(list(specs) or None, settings=settings, **options)
+        client = TestClient(TestServer(app, port=port))
+        await client.start_server()
+        started.append(client)
+        response = await client.get("/__twin/personas")
+        return Twin(client, (await response.json())["personas"])
+
+    yield start
+    for client in started:
+        await client.close()
+
+
+@pytest.fixture
+async def twin(make_twin: Callable[..., Any]) -> AsyncIterator[Twin]:
+    """A twin serving all three committed specs."""
+    yield await make_twin()
