@@ -176,7 +176,7 @@ async def fixtures_patch(request: web.Request) -> web.Response:
     if not isinstance(changes, dict) or not changes or "id" in changes:
         raise ApiError(400, "errMsg_fixtureChangesAreNotValid", "send a JSON object of fields to change (not id)")
     enums = world.projects[request.match_info["project"]].enums.get(table.name, {})
-    for name, value in changes.items():
+    for name, value in list(changes.items()):
         if name in enums:
             if value not in enums[name]:
                 raise ApiError(400, f"errMsg_{name}isNotAValidEnumOption", f"{name} must be one of: {', '.join(enums[name])}")

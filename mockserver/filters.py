@@ -10,9 +10,9 @@ rest are checked record by record.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-import calendar
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
@@ -57,10 +57,7 @@ def partial(field: str, values: list[str]) -> Condition:
         value = record.get(field)
         if value is None:
             return wants_null
-        if isinstance(value, (dict, list)):
-            text = orjson.dumps(value).decode().lower()
-        else:
-            text = str(value).lower()
+        text = orjson.dumps(value).decode().lower() if isinstance(value, (dict, list)) else str(value).lower()
         return any(n in text for n in needles)
 
     return Condition(field, predicate)

@@ -53,10 +53,7 @@ def present(ctx: Context, record: dict[str, Any]) -> dict[str, Any]:
     op = ctx.op
     if op.full_record and not op.joins:
         return record
-    if op.full_record:
-        out = dict(record)
-    else:
-        out = {name: record.get(name) for name in op.fields}
+    out = dict(record) if op.full_record else {name: record.get(name) for name in op.fields}
     for join in op.joins:
         out[join["key"]] = join_value(ctx, record, join)
     return out
