@@ -1,0 +1,76 @@
+"""Schemathesis 4, run as a user runs it (`schemathesis run`), finds nothing wrong with the twin.
+
+The twin runs as `twin serve` in a subprocess; every check Schemathesis has (`--checks all`:
+status codes, response schemas, content types, negative and positive data, auth, unsupported
+methods, use-after-free, …) runs against each service with a persona's token.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SERVICES = [
+    ("tutorhub-enrollmentmanagement", "/enrollmentmanagement-api", "tutorhub", "admin", None),
+    ("workforceos-subscriptionmanagement", "/subscriptionmanagement-api", "workforceos", "babil-owner", "babil"),
+    ("airbnb-bookingmanagement", "/bookingmanagement-api", "airbnb", "admin", None),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def twin_url() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen([str(BIN / "twin"), "serve", "--port", str(port)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/__twin/services", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        raise RuntimeError(f"twin serve did not start: {process.stdout.read().decode() if process.stdout else ''}")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def token(url: str, project: str, persona: str) -> str:
+    request = urllib.request.Request(f"{url}/__twin/login", data=json.dumps({"project": project, "persona": persona}).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        return json.load(response)["token"]
+
+
+@pytest.mark.parametrize(("slug", "base", "project", "persona", "tenant"), SERVICES, ids=[s[0] for s in SERVICES])
+def test_schemathesis_finds_no_failure(twin_url: str, slug: str, base: str, project: str, persona: str, tenant: str | None):
+    command = [
+        str(BIN / "schemathesis"), "run", str(ROOT / "specs" / "openapi" / f"{slug}.yaml"), "--url", twin_url + base,
+        "-H", f"Authorization: Bearer {token(twin_url, project, persona)}", "--checks", "all",
+        "--max-examples", "10", "--seed", "1", "--suppress-health-check", "all", "--no-color",
+    ]
+    if tenant:
+        command += ["-H", f"mbx-company-codename: {tenant}"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    summary = result.stdout[-3000:]
+    assert result.returncode == 0, summary
+    assert "passed" in summary and "failure" not in summary.split("SUMMARY")[-1].split("Test cases")[-1], summary
