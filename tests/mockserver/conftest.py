@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer, unused_port
+from twin_testing import Twin
 
 from mockserver.app import create_app
-from twin_testing import Twin
+
 
 @pytest.fixture
 async def make_twin() -> AsyncIterator[Callable[..., Any]]:
