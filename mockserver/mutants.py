@@ -52,6 +52,8 @@ def is_active(name: str) -> bool:
 
 def active_rewrites() -> list[ResponseRewrite]:
     """The response rewrites currently switched on."""
+    if not _ACTIVE:
+        return []
     return [RESPONSE_MUTANTS[name] for name in sorted(_ACTIVE) if name in RESPONSE_MUTANTS]
 
 
