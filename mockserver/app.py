@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import warnings
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ from .clock import Clock
 from .engine import API_KEY, USER_KEY, OperationHandler, json_response
 from .faults import FaultSet
 from .specindex import ServiceSpec, load_service
-from .workflows import workflow_for
+from .stripe import FakeStripe
+from .workflows import Workflow, workflow_for
 from .world import World
 
 log = logging.getLogger("twin")
@@ -113,12 +115,13 @@ def load_services(spec_paths: list[Path] | None = None) -> list[ServiceSpec]:
     return [load_service(p) for p in (spec_paths or default_spec_paths())]
 
 
-def add_service_routes(app: web.Application, world: World) -> None:
+def add_service_routes(app: web.Application, world: World) -> dict[str, Workflow]:
     """One route per operation at `<base path><path>`; mixed-case routes also answer in lower case
-    (the backends' router is case-insensitive)."""
+    (the backends' router is case-insensitive). Returns each service's workflow by slug."""
+    workflows: dict[str, Workflow] = {}
     for state in world.services.values():
         spec = state.spec
-        workflow = workflow_for(spec)
+        workflow = workflows[spec.slug] = workflow_for(spec)
         for op in spec.operations:
             handler = OperationHandler(world, state, op, workflow)
             path = spec.base_path + op.path
@@ -128,6 +131,29 @@ def add_service_routes(app: web.Application, world: World) -> None:
             )
             if lower != path:
                 app.router.add_route(op.method, lower, handler.handle)
+    return workflows
+
+
+def mount_stripe(app: web.Application, world: World, workflows: dict[str, Workflow], *, seed: int = 0) -> FakeStripe:
+    """The fake Stripe under /stripe (its control API under /__twin/stripe), with a webhook endpoint
+    for every service's payment callback route."""
+    settings = app[SETTINGS]
+    public_url = str(settings.get("public_url") or "http://127.0.0.1:8080").rstrip("/")
+    stripe = FakeStripe(world.clock, seed=seed, public_base_url=public_url,
+                        webhook_secret=str(settings.get("webhook_secret") or "whsec_twin_test"))
+    app.add_subapp("/stripe", stripe.app())
+    app.add_subapp(f"{CONTROL_PREFIX}/stripe", stripe.control_app())
+    with warnings.catch_warnings():
+        # Workflows reach it as app["twin.stripe"]; a plain key keeps that spelling for everyone.
+        warnings.simplefilter("ignore", web.NotAppKeyWarning)
+        app["twin.stripe"] = stripe
+    for slug, workflow in workflows.items():
+        state = world.services[slug]
+        for op in state.spec.operations:
+            if op.api in workflow.webhook_apis:
+                stripe.add_webhook_endpoint(public_url + state.spec.base_path + op.path,
+                                            description=f"{slug} {op.api}")
+    return stripe
 
 
 def _segments(path: str) -> list[str]:
@@ -160,7 +186,8 @@ def create_app(
     app[FAULTS] = FaultSet()
     app[SETTINGS] = {"state_file": state_file, **(settings or {})}
     control.add_routes(app)
-    add_service_routes(app, world)
+    workflows = add_service_routes(app, world)
+    mount_stripe(app, world, workflows, seed=seed)
     if state_file is not None:
         app.on_shutdown.append(_save_state)
     return app

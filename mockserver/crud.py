@@ -31,7 +31,7 @@ def _normal_date(value: Any) -> Any:
     if isinstance(value, str):
         try:
             return isoformat(datetime.fromisoformat(value.replace("Z", "+00:00")))
-        except ValueError:
+        except (ValueError, OverflowError):  # e.g. 9999-12-31T23:00:00-05:00 is past datetime's range in UTC
             return value
     return value
 

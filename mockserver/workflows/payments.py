@@ -30,6 +30,7 @@ from ..context import Context, Result
 from ..crud import find_one, new_record, save
 from ..errors import ApiError, bad_request, not_found
 from ..filters import exact, select
+from ..stripe import StripeError
 
 if TYPE_CHECKING:
     from ..specindex import Operation
@@ -58,6 +59,8 @@ class PaymentFlow:
     on_failed: Hook = _no_changes
     on_canceled: Hook = _no_changes
     on_refunded: Hook = _no_changes
+    # Raises ApiError when the order may not be paid now (beyond "not paid, not canceled yet").
+    payable: Callable[[Context, dict[str, Any]], None] = lambda ctx, order: None
     customer_object: str = "sys_paymentCustomer"
     method_object: str = "sys_paymentMethod"
     metadata: Callable[[Context, dict[str, Any]], dict[str, str]] = field(default=lambda ctx, order: {})
@@ -93,8 +96,9 @@ def _ensure_customer(ctx: Context, flow: PaymentFlow, stripe: Any) -> dict[str, 
 def _attach_method(ctx: Context, flow: PaymentFlow, stripe: Any, customer: dict[str, Any], pm_id: str) -> dict[str, Any]:
     try:
         method = stripe.attach_payment_method(pm_id, customer["customerId"])
-    except LookupError:
-        raise bad_request("errMsg_paymentMethodIdisNotValid", f"paymentUserParams.paymentMethodId: no payment method {pm_id}") from None
+    except StripeError as error:
+        raise bad_request("errMsg_paymentMethodIdisNotValid",
+                          f"paymentUserParams.paymentMethodId: {pm_id} was refused by Stripe ({error.message})") from None
     table = ctx.table(flow.method_object)
     card = method.get("card") or {}
     record = new_record(ctx, {
@@ -166,6 +170,7 @@ def start_handler(flow: PaymentFlow) -> Handler:
             raise bad_request("errMsg_orderIsAlreadyPaid", f"{flow.order} {order['id']} is already paid")
         if order.get("paymentConfirmation") == "canceled":
             raise bad_request("errMsg_orderIsCanceled", f"{flow.order} {order['id']} is canceled")
+        flow.payable(ctx, order)
         params = ctx.body.get("paymentUserParams") or {}
         pm_id = params.get("paymentMethodId")
         if not isinstance(pm_id, str) or not pm_id:
@@ -207,7 +212,10 @@ def _refresh(ctx: Context, flow: PaymentFlow, order: dict[str, Any], params: Any
     payment = _payment_record(ctx, flow, order["id"])
     if payment is None:
         raise not_found(f"errMsg_{flow.payment}NotFound", f"{flow.order} {order['id']} has no payment yet")
-    intent = gateway(ctx).retrieve_payment_intent(payment["paymentId"])
+    try:
+        intent = gateway(ctx).retrieve_payment_intent(payment["paymentId"])
+    except StripeError as error:
+        raise not_found("errMsg_paymentIntentNotFound", f"Stripe does not know {payment['paymentId']}: {error.message}") from None
     order = apply_intent_status(ctx, flow, order, intent["status"])
     payment = _payment_record(ctx, flow, order["id"])
     return Result(data=order, extra={"paymentResult": _result(ctx, flow, order, payment, intent, params)})
@@ -219,7 +227,9 @@ def callback_handler(flow: PaymentFlow, order_param: str) -> Handler:
         if ctx.role != "system":
             order_id = ctx.body.get(order_param)
             if not order_id:
-                raise bad_request(f"errMsg_{order_param}isRequired", f"{order_param} is required")
+                # The parameter is optional in the guide (Stripe's calls carry the order in metadata):
+                # a user's call without it names no order.
+                raise not_found(f"errMsg_{flow.order}NotFound", f"{order_param} names no {flow.order}")
             ctx.path = {"id": order_id}
             order = find_one(ctx)
             return _refresh(ctx, flow, order, None)
@@ -229,7 +239,13 @@ def callback_handler(flow: PaymentFlow, order_param: str) -> Handler:
             raise bad_request("errMsg_invalidWebhookSignature", "the Stripe-Signature header does not sign this body")
         event = ctx.body
         obj = ((event.get("data") or {}).get("object")) or {}
-        order_id = (obj.get("metadata") or {}).get("orderId")
+        metadata = obj.get("metadata") or {}
+        order_id = metadata.get("orderId")
+        if not order_id or metadata.get("service") not in (None, ctx.state.spec.slug) \
+                or metadata.get("object") not in (None, flow.order):
+            # Stripe sends every event of the account to every endpoint (customer.created, another
+            # service's payments, …): acknowledge it, or Stripe would retry it for nothing.
+            return Result(data={}, presented=True, extra={"ignored": f"event {event.get('id')} concerns no {flow.order} of this service"})
         table = ctx.table(flow.order)
         order = table.get(order_id) if isinstance(order_id, str) else None
         if order is None:

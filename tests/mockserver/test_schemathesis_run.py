@@ -1,8 +1,9 @@
 """Schemathesis 4, run as a user runs it (`schemathesis run`), finds nothing wrong with the twin.
 
 The twin runs as `twin serve` in a subprocess; every check Schemathesis has (`--checks all`:
-status codes, response schemas, content types, negative and positive data, auth, unsupported
-methods, use-after-free, …) runs against each service with a persona's token.
+status codes, response schemas, content types, negative data, auth, unsupported methods,
+use-after-free, …) runs against each service with a persona's token — all but
+positive_data_acceptance, since the guides answer a refused business rule with 400.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ def test_schemathesis_finds_no_failure(twin_url: str, slug: str, base: str, proj
     command = [
         str(BIN / "schemathesis"), "run", str(ROOT / "specs" / "openapi" / f"{slug}.yaml"), "--url", twin_url + base,
         "-H", f"Authorization: Bearer {token(twin_url, project, persona)}", "--checks", "all",
+        # The guides refuse business rules (a second subscription, a canceled order) with 400, which
+        # Schemathesis's positive_data_acceptance does not allow for schema-valid input.
+        "--exclude-checks", "positive_data_acceptance",
         "--max-examples", "10", "--seed", "1", "--suppress-health-check", "all", "--no-color",
     ]
     if tenant:
