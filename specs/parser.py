@@ -235,7 +235,7 @@ class GuideParser:
             while row_index + 1 < stop and not row.endswith("|"):
                 row_index += 1
                 row += " " + self.lines[row_index].strip()
-            yield self._property(name, split_row(row), row_index)
+            yield self._property(name, split_row(row), index + 1)  # the row's first line
             index = row_index + 1
 
     def _property(self, name: str, cells: list[str], index: int) -> Property:
@@ -508,16 +508,16 @@ class GuideParser:
         lower = {o.name.lower(): o.name for o in service.data_objects}
         if isinstance(example, dict) and isinstance(example.get("dataName"), str):
             data_name = example["dataName"]
-            for candidate in (data_name, data_name[:-1] if data_name.endswith("s") else None, data_name[:-2] if data_name.endswith("es") else None):
-                if candidate and candidate in names:
+            for candidate in _singulars(data_name):
+                if candidate in names:
                     return candidate
-                if candidate and candidate.lower() in lower:
+                if candidate.lower() in lower:
                     return lower[candidate.lower()]
         for obj in service.data_objects:
             if name in obj.default_apis.values():
                 return obj.name
         stem = re.sub(r"^[a-z]+", "", name).lower()
-        for candidate in (stem, stem[:-1] if stem.endswith("s") else stem):
+        for candidate in _singulars(stem):
             if candidate in lower:
                 return lower[candidate]
         return None
@@ -532,14 +532,16 @@ class GuideParser:
                 self.warn(index, "response-without-resource", f"{api}: the example has no resource under its dataName")
             return self._derived_response(api, method, action_guess, obj, index)
         data_name = example["dataName"]
-        status = self._status(example.get("statusCode"), action_guess, api, index)
+        status = self._status(example.get("statusCode"), action_guess, api, self._example_line(index, "statusCode"))
         if isinstance(example.get("rowCount"), str):
-            self.warn(index, "rowcount-string", f"{api}: rowCount example is a string ({example['rowCount']!r}); read as an integer")
+            self.warn(self._example_line(index, "rowCount"), "rowcount-string",
+                      f"{api}: rowCount example is a string ({example['rowCount']!r}); read as an integer")
         paging = example.get("paging")
         if isinstance(paging, dict):
             for key, value in paging.items():
                 if isinstance(value, str) and normalize_type(value)[1] and normalize_type(value)[0] is not None:
-                    self.warn(index, "type-typo", f"{api}: paging.{key} type {value!r} read as {normalize_type(value)[0]}")
+                    self.warn(self._example_line(index, "paging", key), "type-typo",
+                              f"{api}: paging.{key} type {value!r} read as {normalize_type(value)[0]}")
         resource = example[data_name]
         is_list = isinstance(resource, list)
         sample = next((item for item in resource if isinstance(item, dict) and item), {}) if is_list else resource
@@ -568,6 +570,26 @@ class GuideParser:
             data_name=obj.name + ("s" if action == "list" else ""),
             method=method, action=action, is_list=action == "list", fields=full_fields(obj), derived=True,
         )
+
+    def _example_line(self, response_index: int, *path: str) -> int:
+        """The line of a key of the response example (`"paging", "pageRowCount"`: a nested key),
+        so a warning about its value points at it; the 'REST Response' line when it is not found."""
+        if response_index < 0:
+            return response_index
+        open_index = self.lines.find(lambda line: line.strip().startswith("{"), response_index)
+        if open_index < 0:
+            return response_index
+        depth, found = 0, 0
+        for position in range(open_index, len(self.lines)):
+            line = self.lines[position].strip()
+            if depth == found + 1 and re.match(rf'"{re.escape(path[found])}"\s*:', line):
+                if found == len(path) - 1:
+                    return position
+                found += 1
+            depth += _brace_delta(line)
+            if depth <= 0:
+                break
+        return response_index
 
     def _status(self, raw: Any, action: str, api: str, index: int) -> int:
         expected = 201 if action == "create" else 200
@@ -630,6 +652,18 @@ def _base_path(servers: dict[str, str]) -> str:
         if match and match.group("path"):
             return match.group("path").rstrip("/")
     return ""
+
+
+def _singulars(word: str) -> list[str]:
+    """`word` and the singulars it may be the plural of (`categories` → `category`, `boxes` → `box`)."""
+    forms = [word]
+    if word.endswith("ies"):
+        forms.append(word[:-3] + "y")
+    if word.endswith("s"):
+        forms.append(word[:-1])
+    if word.endswith("es"):
+        forms.append(word[:-2])
+    return forms
 
 
 def _split_frontend(header: list[str]) -> tuple[str, str]:

@@ -386,15 +386,11 @@ async def delete_reservation(ctx: Context) -> Result:
     return Result(data=save(ctx, reservation, changes))
 
 
-def payable(start: Handler) -> Handler:
-    """The shared flow's start handler, for pending reservations only (not cancelled, declined, …)."""
-    async def start_payment(ctx: Context) -> Result:
-        reservation = find_one(ctx)
-        if reservation.get("bookingStatus") != "pending":
-            raise bad_request("errMsg_reservationIsNotPayable",
-                              f"reservation {reservation['id']} is {reservation.get('bookingStatus')}")
-        return await start(ctx)
-    return start_payment
+def _payable(ctx: Context, reservation: dict[str, Any]) -> None:
+    """Only a pending reservation may be paid (not a cancelled, declined or completed one)."""
+    if reservation.get("bookingStatus") != "pending":
+        raise bad_request("errMsg_reservationIsNotPayable",
+                          f"reservation {reservation['id']} is {reservation.get('bookingStatus')}")
 
 
 # -- payment records -----------------------------------------------------------------------------
@@ -577,59 +573,15 @@ FLOW = PaymentFlow(
     order="reservation", payment="sys_reservationPayment", amount_cents=lambda r: _cents(r.get("totalPrice")),
     on_paid=_on_paid, on_canceled=_on_canceled, on_refunded=_on_refunded,
     metadata=lambda ctx, order: {"guestId": str(order.get("guestId")), "listingId": str(order.get("listingId"))},
+    payable=_payable,
 )
-
-
-def _unrelated_event(ctx: Context) -> tuple[bool, dict[str, Any] | None]:
-    """(True, the reservation if any) when a webhook event concerns no live reservation of this
-    service: no `orderId` (customer.created, payment_method.attached…), another service's order,
-    or a reservation deleted (and settled) meanwhile."""
-    metadata = _event_object(ctx).get("metadata")
-    metadata = metadata if isinstance(metadata, dict) else {}
-    order_id = metadata.get("orderId")
-    if not isinstance(order_id, str) or metadata.get("service", ctx.state.spec.slug) != ctx.state.spec.slug:
-        return True, None
-    record = ctx.table("reservation").get(order_id, include_inactive=True)
-    return record is not None and not record.get("isActive", True), record
-
-
-def acknowledges_unrelated(callback: Handler) -> Handler:
-    """The shared webhook handler, answering a signed event about no live reservation with 200 and
-    no change: a 404 would only make Stripe retry it (Stripe wants 2xx for events one ignores)."""
-    async def handle(ctx: Context) -> Result:
-        if ctx.role == "system":
-            unrelated, record = _unrelated_event(ctx)
-            header = ctx.headers.get("Stripe-Signature", "") if ctx.headers is not None else ""
-            if unrelated and gateway(ctx).verify_signature(ctx.raw_body, header):
-                return Result(data=record)
-        return await callback(ctx)
-    return handle
-
-
-def names_its_reservation(callback: Handler) -> Handler:
-    """A user's (not Stripe's) callback without `reservationId` answers 404 like any missing
-    reference, not 400: the spec leaves the parameter optional."""
-    async def handle(ctx: Context) -> Result:
-        if ctx.role != "system" and not ctx.body.get("reservationId"):
-            raise not_found("errMsg_reservationNotFound", "reservationId: no reservation given")
-        return await callback(ctx)
-    return handle
-
-
-def _wrapped(api: str, handler: Handler) -> Handler:
-    """The shared payment handlers with this service's additions (workarounds noted on each)."""
-    if api.startswith("start"):
-        return payable(handler)
-    if api.startswith("callback"):
-        return names_its_reservation(acknowledges_unrelated(handler))
-    return handler
 
 
 def booking_management(spec: ServiceSpec) -> Workflow:
     """The bookingManagement workflow: role table, scopes, business handlers and payments."""
     payments = payment_handlers(FLOW, spec.operations)
     handlers: dict[str, Handler] = {
-        **{api: _wrapped(api, handler) for api, handler in payments.items()},
+        **payments,
         "createReservation": create_reservation,
         "updateReservation": update_reservation,
         "deleteReservation": delete_reservation,

@@ -166,11 +166,11 @@ def start_handler(flow: PaymentFlow) -> Handler:
     """`PATCH /v1/start<Order>Payment/{id}`."""
     async def start(ctx: Context) -> Result:
         order = find_one(ctx)
+        flow.payable(ctx, order)
         if order.get("paymentConfirmation") == "paid":
             raise bad_request("errMsg_orderIsAlreadyPaid", f"{flow.order} {order['id']} is already paid")
         if order.get("paymentConfirmation") == "canceled":
             raise bad_request("errMsg_orderIsCanceled", f"{flow.order} {order['id']} is canceled")
-        flow.payable(ctx, order)
         params = ctx.body.get("paymentUserParams") or {}
         pm_id = params.get("paymentMethodId")
         if not isinstance(pm_id, str) or not pm_id:
@@ -238,24 +238,26 @@ def callback_handler(flow: PaymentFlow, order_param: str) -> Handler:
         if not mutants.is_active(UNSIGNED_WEBHOOK) and not stripe.verify_signature(ctx.raw_body, header):
             raise bad_request("errMsg_invalidWebhookSignature", "the Stripe-Signature header does not sign this body")
         event = ctx.body
-        obj = ((event.get("data") or {}).get("object")) or {}
-        metadata = obj.get("metadata") or {}
+        data = event.get("data")
+        obj = data.get("object") if isinstance(data, dict) else None
+        obj = obj if isinstance(obj, dict) else {}
+        metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
         order_id = metadata.get("orderId")
         if not order_id or metadata.get("service") not in (None, ctx.state.spec.slug) \
                 or metadata.get("object") not in (None, flow.order):
             # Stripe sends every event of the account to every endpoint (customer.created, another
             # service's payments, …): acknowledge it, or Stripe would retry it for nothing.
             return Result(data={}, presented=True, extra={"ignored": f"event {event.get('id')} concerns no {flow.order} of this service"})
-        table = ctx.table(flow.order)
-        order = table.get(order_id) if isinstance(order_id, str) else None
+        order = ctx.table(flow.order).get(order_id) if isinstance(order_id, str) else None
         if order is None:
-            raise not_found(f"errMsg_{flow.order}NotFound", f"the event names no known {flow.order} ({order_id})")
+            # Unknown, or deleted (and settled) meanwhile: nothing to update, and a retry would not help.
+            return Result(data={}, presented=True, extra={"ignored": f"no live {flow.order} {order_id}"})
         seen = ctx.state.webhook_events
         event_id = event.get("id")
         if event_id in seen:
             return Result(data=order, extra={"paymentResult": _result(ctx, flow, order, _payment_record(ctx, flow, order["id"]), None, None)})
         seen.add(event_id)
-        kind = event.get("type", "")
+        kind = event.get("type") if isinstance(event.get("type"), str) else ""
         status = {
             "payment_intent.succeeded": "succeeded", "checkout.session.completed": "succeeded",
             "payment_intent.payment_failed": "requires_payment_method", "payment_intent.canceled": "canceled",
