@@ -49,6 +49,16 @@ class Context:
     headers: Any = None
     raw_body: bytes = b""
 
+    @classmethod
+    def system(cls, world: World, state: ServiceState) -> Context:
+        """A context acting as the twin itself, not as a user (the control API's bulk loads)."""
+        from .identity import system_identity
+        from .workflows.base import Workflow
+
+        return cls(world=world, state=state, op=state.spec.operations[0], workflow=Workflow(),
+                   identity=system_identity(state.spec.project, "twin-control"), company=None, path={}, query={},
+                   filters={}, body={}, page_number=1, page_size=1, now=world.clock.now())
+
     @property
     def project(self) -> str:
         return self.state.spec.project

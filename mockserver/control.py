@@ -225,11 +225,8 @@ async def records(request: web.Request) -> web.Response:
     rows = data.get("records") if isinstance(data, dict) else None
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise ApiError(400, "errMsg_recordsAreRequired", "send {\"records\": [ {...}, ... ]}")
-    persona = world.personas(state.spec.project)[0]
-    identity = world.auth.authenticate(f"Bearer {world.auth.token_for(persona)}", state.spec.project)
     obj = state.spec.data_objects[name]
-    ctx = Context(world=world, state=state, op=state.spec.operations[0], workflow=None, identity=identity,  # type: ignore[arg-type]
-                  company=None, path={}, query={}, filters={}, body={}, page_number=1, page_size=1, now=world.clock.now())
+    ctx = Context.system(world, state)
     table = state.tables[name]
     for row in rows:
         values = {k: v for k, v in row.items() if k in obj.properties}
