@@ -1,0 +1,429 @@
+"""Scenarios every service gets, driven by the spec's facts and the project's recipes:
+authentication probes, the CRUD life cycle, filters and paging."""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from ..client import Api, Reply
+from ..spec import FilterFacts, OperationFacts
+from ..target import ServiceTarget
+from .base import ScenarioContext, Skip, StopScenario, scenario
+from .recipes import Recipe, differences, recipes_for, same_value
+
+NIL_ID = "00000000-0000-4000-8000-000000000000"
+
+
+# -- helpers shared by the project modules ---------------------------------------------------------
+def tenant_for(ctx: ScenarioContext, item: Recipe) -> str | None:
+    """The tenant codename a recipe's writes name (the actor's own, else `tenant_of`'s)."""
+    if not ctx.spec.tenant_header:
+        return None
+    actor = ctx.identity(item.actor)
+    if actor.tenant:
+        return actor.tenant
+    if item.tenant_of:
+        return ctx.identity(item.tenant_of).tenant
+    return any_tenant(ctx)
+
+
+def any_tenant(ctx: ScenarioContext) -> str | None:
+    """Some tenant codename known to the target (for calls that only need a well-formed header)."""
+    for identity in ctx.target.identities.values():
+        if identity.tenant:
+            return identity.tenant
+    return None
+
+
+def list_all(api: Api, op: OperationFacts, query: dict[str, Any] | None = None, path: dict[str, Any] | None = None,
+             tenant: Any = None, limit: int = 5000) -> tuple[list[dict[str, Any]], Reply]:
+    """Every row of a list operation (walking pages of the maximum size); answers (rows, first reply)."""
+    size = api.spec.max_page_size
+    rows: list[dict[str, Any]] = []
+    first: Reply | None = None
+    page = 1
+    extra = {"tenant": tenant} if tenant is not None else {}
+    while True:
+        reply = api.call(op.api, path=path, query={**(query or {}), "pageNumber": page, "pageRowCount": size}, **extra)
+        first = first or reply
+        if not reply.ok:
+            return rows, first
+        got = reply.records
+        rows.extend(got)
+        paging = (reply.json or {}).get("paging") or {}
+        total = paging.get("totalRowCount")
+        if len(got) < size or not isinstance(total, int) or len(rows) >= total or len(rows) >= limit:
+            return rows, first
+        page += 1
+
+
+def has_paging(op: OperationFacts) -> bool:
+    return op.is_list and op.method == "GET" and "pageRowCount" in op.query_params
+
+
+def path_values(ctx: ScenarioContext, op: OperationFacts, actor: str) -> dict[str, Any] | None:
+    """Path parameters a list call needs (the caller's own `userId`), or None when unknown."""
+    values: dict[str, Any] = {}
+    for name in op.path_params:
+        if name == "userId":
+            identity = ctx.identity(actor)
+            if identity.user_id is None:
+                return None
+            values[name] = identity.user_id
+        else:
+            return None
+    return values
+
+
+def create_record(ctx: ScenarioContext, item: Recipe, rule: str = "create-201") -> tuple[dict[str, Any], dict[str, Any]]:
+    """Create one record with the recipe; answers (sent body, created record). Fails `rule` otherwise."""
+    obj = ctx.spec.object(item.object)
+    create = ctx.spec.op(obj.default_apis["create"])
+    api = ctx.api(item.actor)
+    body = item.body(ctx, ctx.unique())
+    reply = api.call(create.api, body=body, tenant=tenant_for(ctx, item))
+    ctx.expect(f"{rule}[{item.object}]", reply.status == create.status and isinstance(reply.data, dict),
+               f"{reply.describe()}; expected {create.status} with the new {item.object}", operation=create.api)
+    return body, reply.data
+
+
+# -- authentication ------------------------------------------------------------------------------
+def _probe_request(ctx: ScenarioContext, op: OperationFacts) -> tuple[dict[str, Any], Any]:
+    path = {name: NIL_ID for name in op.path_params}
+    body = {} if op.method in ("POST", "PATCH", "PUT") else None
+    return path, body
+
+
+@scenario("auth.required", rules=("no-token-401", "bad-token-401"),
+          title="every operation refuses a request without a token, or with a forged one, with 401")
+def auth_required(ctx: ScenarioContext) -> None:
+    """Every operation refuses a missing or forged bearer token with 401 and the error envelope."""
+    api = ctx.anonymous()
+    tenant = any_tenant(ctx)
+    forged = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VySWQiOiJmb3JnZWQifQ.c2lnbmF0dXJl"
+    for op in ctx.spec.operations.values():
+        path, body = _probe_request(ctx, op)
+        for rule, token in (("no-token-401", None), ("bad-token-401", forged)):
+            reply = api.call(op.api, path=path, body=body, token=token, tenant=tenant)
+            ctx.expect(rule, reply.status == 401, f"{reply.describe()}; expected 401", operation=op.api, fatal=False)
+
+
+# -- CRUD life cycle -------------------------------------------------------------------------------
+def _crud_rules(target: ServiceTarget) -> list[str]:
+    rules = []
+    for item in recipes_for(target.project):
+        obj = target.spec.objects.get(item.object)
+        if obj is None:
+            continue
+        apis = obj.default_apis
+        names = ["create-201", "unknown-id-404", "create-without-body-400"]
+        if apis.get("get"):
+            names.append("get-returns-created")
+        if apis.get("list"):
+            names.append("list-includes-created")
+        if apis.get("update") and item.update:
+            names += ["update-increments-version", "get-after-update"]
+        if apis.get("delete"):
+            names += ["delete-is-soft", "get-after-delete-404"]
+            if apis.get("list"):
+                names.append("list-after-delete-excludes")
+        rules += [f"{n}[{item.object}]" for n in names]
+    return rules
+
+
+def _comparable(op: OperationFacts, record: dict[str, Any]) -> list[str]:
+    return [k for k in record if k in op.fields]
+
+
+@scenario("crud.lifecycle", rules=_crud_rules,
+          title="create → get returns it; update increments recordVersion and moves updatedAt; delete is soft")
+def crud_lifecycle(ctx: ScenarioContext) -> None:
+    """The CRUD life cycle of every data object the project has a recipe for."""
+    items = [i for i in recipes_for(ctx.target.project) if i.object in ctx.spec.objects]
+    ctx.require(items, f"no recipe for the data objects of {ctx.target.name}")
+    for item in items:
+        try:
+            _crud_one(ctx, item)
+        except StopScenario as stop:  # one object's failure must not hide the others' verdicts
+            seen = {r.rule for r in ctx.results}
+            for rule in _crud_rules(ctx.target):
+                if rule.endswith(f"[{item.object}]") and f"{ctx.scenario.name}/{rule}" not in seen:
+                    ctx.skip_rule(rule, f"not reached: {stop}")
+
+
+def _crud_one(ctx: ScenarioContext, item: Recipe) -> None:
+    obj = ctx.spec.object(item.object)
+    apis = obj.default_apis
+    tag = f"[{item.object}]"
+    try:
+        if item.prepare:
+            item.prepare(ctx)
+        api = ctx.api(item.actor)
+    except Skip as error:
+        for rule in [r for r in _crud_rules(ctx.target) if r.endswith(tag)]:
+            ctx.skip_rule(rule, str(error))
+        return
+    tenant = tenant_for(ctx, item)
+    create = ctx.spec.op(apis["create"])
+    # the guide's required body parameters: an empty body is refused
+    if create.required_body:
+        reply = api.call(create.api, body={}, tenant=tenant)
+        ctx.expect(f"create-without-body-400{tag}", reply.status == 400, f"{reply.describe()}; expected 400 (required: {list(create.required_body)})",
+                   operation=create.api, fatal=False)
+    else:
+        ctx.skip_rule(f"create-without-body-400{tag}", "the create operation has no required body parameter", operation=create.api)
+    sent, created = create_record(ctx, item)
+    record_id = created.get("id")
+    ctx.expect(f"create-201{tag}", isinstance(record_id, str) and created.get("recordVersion") == 1 and created.get("isActive") is True,
+               f"created record: id={record_id!r}, recordVersion={created.get('recordVersion')!r}, isActive={created.get('isActive')!r}; "
+               "expected an id, recordVersion 1, isActive true", operation=create.api)
+    echoed = differences(sent, created, item.echo)
+    ctx.expect(f"create-201{tag}", not echoed, f"the created record does not keep what was sent: {echoed}", operation=create.api)
+    deleted = False
+    if apis.get("delete"):
+        def cleanup() -> None:
+            if not deleted:
+                api.call(apis["delete"], path={ctx.spec.op(apis["delete"]).path_params[0]: record_id}, tenant=tenant,
+                         judge_answer=False)
+        ctx.cleanup(cleanup)
+    get = ctx.spec.op(apis["get"]) if apis.get("get") else None
+    if get is not None:
+        reply = api.call(get.api, path={get.path_params[0]: record_id}, tenant=tenant)
+        keys = _comparable(get, created)
+        diff = differences(created, reply.data or {}, keys) if isinstance(reply.data, dict) else ["no record"]
+        ctx.expect(f"get-returns-created{tag}", reply.status == 200 and not diff,
+                   f"{reply.describe()}; differences from the created record: {diff}", operation=get.api)
+        unknown = api.call(get.api, path={get.path_params[0]: str(uuid.uuid4())}, tenant=tenant)
+        ctx.expect(f"unknown-id-404{tag}", unknown.status == 404, f"{unknown.describe()}; expected 404", operation=get.api, fatal=False)
+    lst = ctx.spec.op(apis["list"]) if apis.get("list") else None
+    if lst is not None:
+        rows, first = list_all(api, lst, tenant=tenant)
+        ctx.expect(f"list-includes-created{tag}", first.ok and any(r.get("id") == record_id for r in rows),
+                   f"{first.describe()}; the list of {len(rows)} rows lacks the created {item.object} {record_id}", operation=lst.api)
+    update_api = apis.get("update")
+    if update_api and item.update:
+        update = ctx.spec.op(update_api)
+        path = {update.path_params[0]: record_id}
+        unknown = api.call(update.api, path={update.path_params[0]: str(uuid.uuid4())}, body=item.update(ctx, created, ctx.unique()), tenant=tenant)
+        ctx.expect(f"unknown-id-404{tag}", unknown.status == 404, f"{unknown.describe()}; expected 404", operation=update.api, fatal=False)
+        time.sleep(0.012)  # timestamps have millisecond precision: let the clock move
+        changes = item.update(ctx, created, ctx.unique())
+        reply = api.call(update.api, path=path, body=changes, tenant=tenant)
+        updated = reply.data if isinstance(reply.data, dict) else {}
+        ctx.expect(f"update-increments-version{tag}", reply.status == update.status and bool(updated),
+                   f"{reply.describe()}; expected {update.status} with the updated record", operation=update.api)
+        problems = differences(changes, updated, list(changes))
+        if updated.get("recordVersion") != created.get("recordVersion", 1) + 1:
+            problems.append(f"recordVersion {created.get('recordVersion')} → {updated.get('recordVersion')} (expected +1)")
+        if not _later(updated.get("updatedAt"), created.get("updatedAt")):
+            problems.append(f"updatedAt {created.get('updatedAt')} → {updated.get('updatedAt')} (expected later)")
+        if not same_value(created.get("createdAt"), updated.get("createdAt")):
+            problems.append(f"createdAt changed {created.get('createdAt')} → {updated.get('createdAt')}")
+        ctx.expect(f"update-increments-version{tag}", not problems, "; ".join(problems), operation=update.api)
+        if get is not None:
+            again = api.call(get.api, path={get.path_params[0]: record_id}, tenant=tenant)
+            diff = differences(updated, again.data or {}, _comparable(get, updated)) if isinstance(again.data, dict) else ["no record"]
+            ctx.expect(f"get-after-update{tag}", again.status == 200 and not diff,
+                       f"{again.describe()}; differences from the update's answer: {diff}", operation=get.api)
+    if apis.get("delete"):
+        delete = ctx.spec.op(apis["delete"])
+        unknown = api.call(delete.api, path={delete.path_params[0]: str(uuid.uuid4())}, tenant=tenant)
+        ctx.expect(f"unknown-id-404{tag}", unknown.status == 404, f"{unknown.describe()}; expected 404", operation=delete.api, fatal=False)
+        reply = api.call(delete.api, path={delete.path_params[0]: record_id}, tenant=tenant)
+        gone = reply.data if isinstance(reply.data, dict) else {}
+        ctx.expect(f"delete-is-soft{tag}", reply.status == delete.status and gone.get("isActive") is False,
+                   f"{reply.describe()}; expected {delete.status} answering the record with isActive false (soft delete), "
+                   f"got isActive={gone.get('isActive')!r}", operation=delete.api)
+        deleted = True
+        if get is not None:
+            after = api.call(get.api, path={get.path_params[0]: record_id}, tenant=tenant)
+            ctx.expect(f"get-after-delete-404{tag}", after.status == 404, f"{after.describe()}; a deleted record must answer 404",
+                       operation=get.api, fatal=False)
+        if lst is not None:
+            rows, first = list_all(api, lst, tenant=tenant)
+            ctx.expect(f"list-after-delete-excludes{tag}", first.ok and not any(r.get("id") == record_id for r in rows),
+                       f"{first.describe()}; the list still shows the deleted {item.object} {record_id}", operation=lst.api, fatal=False)
+
+
+def _later(a: Any, b: Any) -> bool:
+    try:
+        return datetime.fromisoformat(str(a).replace("Z", "+00:00")) > datetime.fromisoformat(str(b).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+
+
+# -- filters and paging ----------------------------------------------------------------------------
+def _day(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).strftime("%Y-%m-%d")
+    except ValueError:
+        return None
+
+
+def filter_matches(flt: FilterFacts, value: Any, wanted: str) -> bool:
+    """Whether a record's `value` matches the filter value `wanted`, as `specs/README.md` defines it."""
+    if isinstance(value, list):
+        return any(filter_matches(flt, v, wanted) for v in value)
+    if value is None:
+        return wanted.lower() == "null" and flt.allows_null
+    if flt.match == "date":
+        return _day(value) == wanted
+    text = value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+    if flt.match == "partial":
+        return wanted.lower() in text.lower() if flt.case_insensitive else wanted in text
+    if flt.match == "enum" or flt.case_insensitive:
+        return text.lower() == wanted.lower()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return float(wanted) == float(value)
+        except ValueError:
+            return False
+    return text == wanted
+
+
+def filter_value(flt: FilterFacts, value: Any) -> str | None:
+    """A filter value that selects `value` (exercising case-insensitivity and partial matching)."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    if flt.match == "date":
+        return _day(value)
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    if flt.match == "partial":
+        piece = text[1:-1] if len(text) >= 4 else text
+        return piece.swapcase() if flt.case_insensitive else piece
+    if flt.match == "enum" and flt.case_insensitive:
+        return text.swapcase() if text.swapcase() != text else text
+    return text
+
+
+def _list_ops(ctx: ScenarioContext) -> list[tuple[OperationFacts, str, str | None]]:
+    """GET list operations with the identity that reads them (a recipe's actor, else the generated one)."""
+    owners = {i.object: i for i in recipes_for(ctx.target.project)}
+    out = []
+    fallback = ctx.target.generated_identity()
+    for op in ctx.spec.operations.values():
+        if not has_paging(op):
+            continue
+        item = owners.get(op.data_object)
+        if item is not None and ctx.target.identity(item.actor) is not None:
+            out.append((op, item.actor, tenant_for(ctx, item)))
+        elif fallback is not None:
+            out.append((op, fallback.name, fallback.tenant or any_tenant(ctx)))
+    return out
+
+
+def _seed(ctx: ScenarioContext, count: int = 3) -> None:
+    """Give every recipe object a few fresh records (deleted again afterwards)."""
+    for item in recipes_for(ctx.target.project):
+        if item.object not in ctx.spec.objects:
+            continue
+        try:
+            if item.prepare:
+                item.prepare(ctx)
+            ctx.identity(item.actor)
+        except Skip:
+            continue
+        obj = ctx.spec.object(item.object)
+        api = ctx.api(item.actor)
+        tenant = tenant_for(ctx, item)
+        for _ in range(count):
+            reply = api.call(obj.default_apis["create"], body=item.body(ctx, ctx.unique()), tenant=tenant)
+            if reply.ok and isinstance(reply.data, dict) and obj.default_apis.get("delete"):
+                delete = ctx.spec.op(obj.default_apis["delete"])
+                record_id = reply.data.get("id")
+                ctx.cleanup(lambda d=delete, r=record_id, t=tenant, a=api: a.call(d.api, path={d.path_params[0]: r}, tenant=t, judge_answer=False))
+
+
+def _filter_rules(target: ServiceTarget) -> list[str]:
+    return [f"returns-exactly-matching[{op.api}.{f.name}]" for op in target.spec.operations.values() if has_paging(op)
+            for f in op.filters if f.match != "any"]
+
+
+@scenario("filters.exact", rules=_filter_rules, title="every list filter returns exactly the matching records")
+def filters_exact(ctx: ScenarioContext) -> None:
+    """For each list filter: filtered rows all match, and every matching row of the full list is there."""
+    _seed(ctx)
+    for op, actor, tenant in _list_ops(ctx):
+        api = ctx.api(actor)
+        path = path_values(ctx, op, actor)
+        filters = [f for f in op.filters if f.match != "any"]
+        if path is None and op.path_params:
+            for f in filters:
+                ctx.skip_rule(f"returns-exactly-matching[{op.api}.{f.name}]", f"no value for the path {op.path_params}", operation=op.api)
+            continue
+        rows, first = list_all(api, op, path=path, tenant=tenant)
+        total = ((first.json or {}).get("paging") or {}).get("totalRowCount") if first.ok else None
+        complete = first.ok and isinstance(total, int) and len(rows) >= total
+        for flt in filters:
+            rule = f"returns-exactly-matching[{op.api}.{flt.name}]"
+            if not first.ok:
+                ctx.skip_rule(rule, f"listing as {actor} failed: {first.describe()}", operation=op.api)
+                continue
+            values = [v for v in (filter_value(flt, r.get(flt.property)) for r in rows) if v]
+            if not values:
+                ctx.skip_rule(rule, f"no {op.data_name} row has a {flt.property} to filter by", operation=op.api)
+                continue
+            # prefer a value that selects some rows but not all, so an ignored filter shows
+            wanted = next((v for v in values if 0 < sum(filter_matches(flt, r.get(flt.property), v) for r in rows) < len(rows)), values[0])
+            got, reply = list_all(api, op, path=path, tenant=tenant, query={flt.name: wanted})
+            if not reply.ok:
+                ctx.expect(rule, False, f"{reply.describe()}; filtering by {flt.name}={wanted!r} failed", operation=op.api, fatal=False)
+                continue
+            strays = [r.get("id") for r in got if not filter_matches(flt, r.get(flt.property), wanted)]
+            missing = []
+            if complete:
+                got_ids = {r.get("id") for r in got}
+                missing = [r.get("id") for r in rows if filter_matches(flt, r.get(flt.property), wanted) and r.get("id") not in got_ids]
+            ctx.expect(rule, not strays and not missing,
+                       f"{flt.name}={wanted!r} ({flt.match}): {len(strays)} rows that do not match {strays[:3]}, "
+                       f"{len(missing)} matching rows left out {missing[:3]}", operation=op.api, fatal=False)
+
+
+def _paging_rules(target: ServiceTarget) -> list[str]:
+    return [f"pages-partition-the-list[{op.api}]" for op in target.spec.operations.values() if has_paging(op)]
+
+
+@scenario("paging.consistent", rules=_paging_rules,
+          title="paging: pages hold pageRowCount rows, totalRowCount counts every row, pages partition the list")
+def paging_consistent(ctx: ScenarioContext) -> None:
+    """Page by one row: each page holds the next row, and paging counts every row of the list."""
+    _seed(ctx)
+    for op, actor, tenant in _list_ops(ctx):
+        rule = f"pages-partition-the-list[{op.api}]"
+        api = ctx.api(actor)
+        path = path_values(ctx, op, actor)
+        if path is None and op.path_params:
+            ctx.skip_rule(rule, f"no value for the path {op.path_params}", operation=op.api)
+            continue
+        rows, first = list_all(api, op, path=path, tenant=tenant)
+        if not first.ok or len(rows) < 2:
+            ctx.skip_rule(rule, f"needs 2 rows visible to {actor}, has {len(rows)} ({first.describe()})", operation=op.api)
+            continue
+        total = len(rows)
+        problems = []
+        pages = min(total, 3)
+        for number in range(1, pages + 1):
+            reply = api.call(op.api, path=path, query={"pageNumber": number, "pageRowCount": 1},
+                             **({"tenant": tenant} if tenant is not None else {}))
+            paging = (reply.json or {}).get("paging") or {}
+            ids = [r.get("id") for r in reply.records]
+            if not reply.ok:
+                problems.append(f"page {number}: {reply.describe()}")
+                continue
+            if ids != [rows[number - 1].get("id")]:
+                problems.append(f"page {number} by 1 holds {ids}, the full list has {rows[number - 1].get('id')} there")
+            if paging.get("totalRowCount") != total:
+                problems.append(f"page {number}: totalRowCount {paging.get('totalRowCount')}, the list has {total} rows")
+            if paging.get("pageCount") != math.ceil(total / 1):
+                problems.append(f"page {number}: pageCount {paging.get('pageCount')}, expected {total}")
+        beyond = api.call(op.api, path=path, query={"pageNumber": total + 1, "pageRowCount": 1},
+                          **({"tenant": tenant} if tenant is not None else {}))
+        if beyond.ok and beyond.records:
+            problems.append(f"page {total + 1} by 1 (past the end) holds {len(beyond.records)} rows")
+        ctx.expect(rule, not problems, "; ".join(problems[:4]), operation=op.api, fatal=False)

@@ -1,0 +1,410 @@
+"""Where the suite points and as whom: a `Target` is one `ServiceTarget` per spec, each with its base
+URL, its identities (a bearer token per role, and the tenant codename for multi-tenant services),
+its hooks (HTTP calls that set up preconditions the API itself cannot, e.g. "mark this lesson
+completed") and static data.
+
+Everything comes from a config file (YAML or JSON, `${VAR}` expanded) and environment variables
+(`TWIN_TOKEN_<PROJECT>_<IDENTITY>`, `TWIN_TENANT_<PROJECT>_<IDENTITY>`), never from code. Against a
+twin (`GET /__twin/services` answers), services, personas, tokens and hooks are discovered.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import yaml
+
+from .spec import ServiceSpec, default_spec_paths, find_spec, load_spec
+
+ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+# The roles each project's guide names (used to read identity names out of environment variables
+# and to name discovered personas); a project not listed still works with explicit `role:` keys.
+KNOWN_ROLES: dict[str, tuple[str, ...]] = {
+    "tutorhub": ("admin", "tutor", "student"),
+    "workforceos": ("superAdmin", "saasAdmin", "tenantOwner", "tenantAdmin", "tenantUser"),
+    "airbnb": ("admin", "host", "guest"),
+}
+# Who Schemathesis calls as, unless the config says `generatedAs`.
+GENERATED_AS: dict[str, tuple[str, ...]] = {
+    "tutorhub": ("admin",), "workforceos": ("tenantOwner", "tenantAdmin"), "airbnb": ("admin",),
+}
+
+
+class ConfigError(ValueError):
+    """The config file or environment is unusable (message says why)."""
+
+
+@dataclass
+class Identity:
+    """A caller: a token, its role, and (multi-tenant services) the tenant it belongs to."""
+
+    name: str
+    role: str
+    token: str | None
+    tenant: str | None = None
+    user_id: str | None = None
+
+    def describe(self) -> str:
+        tenant = f"@{self.tenant}" if self.tenant else ""
+        return f"{self.name} ({self.role}{tenant})"
+
+
+def _substitute(template: Any, values: Mapping[str, Any]) -> Any:
+    """Fill `{name}` placeholders in strings (a string that is only `{name}` takes the value's type)."""
+    if isinstance(template, str):
+        whole = PLACEHOLDER.fullmatch(template)
+        if whole and whole.group(1) in values:
+            return values[whole.group(1)]
+        return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), template)
+    if isinstance(template, list):
+        return [_substitute(item, values) for item in template]
+    if isinstance(template, dict):
+        return {key: _substitute(value, values) for key, value in template.items()}
+    return template
+
+
+@dataclass
+class Hook:
+    """An HTTP call that sets a precondition up (URL and body are templates: `{id}`, `{status}`, …)."""
+
+    name: str
+    method: str
+    url: str
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def call(self, session: requests.Session | None = None, timeout: float = 10.0, **values: Any) -> Any:
+        """Make the call; answers the JSON body (None when empty). Raises on a non-2xx answer."""
+        url = _substitute(self.url, values)
+        body = _substitute(self.body, values) if self.body is not None else values.get("body")
+        sender = session or requests
+        response = sender.request(self.method.upper(), url, json=body, headers=self.headers, timeout=timeout)
+        if not 200 <= response.status_code < 300:
+            raise RuntimeError(f"hook {self.name}: {self.method.upper()} {url} answered {response.status_code}: {response.text[:200]}")
+        try:
+            return response.json() if response.content else None
+        except ValueError:
+            return None
+
+    @classmethod
+    def from_config(cls, name: str, raw: Any) -> Hook:
+        if isinstance(raw, str):
+            method, _, url = raw.partition(" ")
+            return cls(name=name, method=method if url else "GET", url=url or method)
+        if not isinstance(raw, dict) or "url" not in raw:
+            raise ConfigError(f"hook {name!r}: expected {{method, url, body?, headers?}} or 'METHOD URL'")
+        return cls(name=name, method=str(raw.get("method", "GET")), url=str(raw["url"]), body=raw.get("body"),
+                   headers={str(k): str(v) for k, v in (raw.get("headers") or {}).items()})
+
+
+@dataclass
+class ServiceTarget:
+    """One service under test."""
+
+    spec: ServiceSpec
+    base_url: str
+    identities: dict[str, Identity] = field(default_factory=dict)
+    hooks: dict[str, Hook] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+    generated_as: str | None = None
+    twin_url: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec.slug
+
+    @property
+    def project(self) -> str:
+        return self.spec.project
+
+    def identity(self, name: str) -> Identity | None:
+        """An identity by name (`student2`) or, failing that, the first of that role."""
+        if name in self.identities:
+            return self.identities[name]
+        found = self.by_role(name)
+        return found[0] if found else None
+
+    def by_role(self, role: str) -> list[Identity]:
+        """Identities of `role`, in name order (`student`, `student2`, …)."""
+        return [i for i in self.identities.values() if i.role == role]
+
+    def generated_identity(self) -> Identity | None:
+        """Whom Schemathesis calls as."""
+        if self.generated_as:
+            return self.identity(self.generated_as)
+        for role in GENERATED_AS.get(self.project, ()):
+            found = self.identity(role)
+            if found is not None:
+                return found
+        return next(iter(self.identities.values()), None)
+
+    def records(self, name: str, session: requests.Session | None = None) -> list[dict[str, Any]] | None:
+        """Records of a precondition set (`lessonSlots`, `coursePacks`, `listings`): from the hook of that
+        name, else the config's static data, else None (the scenario then skips)."""
+        hook = self.hooks.get(name)
+        if hook is not None:
+            answer = hook.call(session)
+            if isinstance(answer, dict):  # {"records": […]}, {"data": […]} or a guide envelope naming its dataName
+                name = answer.get("dataName")
+                answer = answer.get("records", answer.get("data", answer.get(name, []) if isinstance(name, str) else []))
+            return [r for r in answer or [] if isinstance(r, dict)]
+        data = self.data.get(name)
+        return [r for r in data if isinstance(r, dict)] if isinstance(data, list) else None
+
+
+@dataclass
+class Settings:
+    """How much and how the suite runs."""
+
+    max_examples: int = 5
+    seed: int = 1
+    phases: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful")
+    stateful_steps: int = 10
+    # Built-in Schemathesis checks whose expectations the guides do not state (a right deployment
+    # may answer 400 to well-formed data a business rule refuses, 404 to an undeclared method, …).
+    exclude_checks: tuple[str, ...] = ("positive_data_acceptance", "object_level_authorization", "unsupported_method",
+                                       "allow_header_conformance")
+    layers: tuple[str, ...] = ("probes", "scenarios", "generated")
+    only: tuple[str, ...] = ()
+    timeout: float = 10.0
+    payment_wait: float = 10.0
+    jobs: int = 3
+
+
+@dataclass
+class Target:
+    """Every service under test, and the run's settings."""
+
+    services: list[ServiceTarget]
+    settings: Settings = field(default_factory=Settings)
+    twin_url: str | None = None
+
+
+# -- config file and environment -----------------------------------------------------------------
+def _expand(value: Any, env: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        def replace(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            raise ConfigError(f"the config refers to ${{{name}}}, which is not set")
+        return ENV_VAR.sub(replace, value)
+    if isinstance(value, list):
+        return [_expand(v, env) for v in value]
+    if isinstance(value, dict):
+        return {k: _expand(v, env) for k, v in value.items()}
+    return value
+
+
+def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The config file as a dict (`{}` without one), `${VAR}` and `${VAR:-default}` expanded."""
+    if path is None:
+        return {}
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as error:
+        raise ConfigError(f"{path}: not valid YAML/JSON: {error}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping")
+    return _expand(data, os.environ if env is None else env)
+
+
+def _role_of(project: str, key: str) -> tuple[str, str]:
+    """(identity name, role) for an environment variable's identity part (`STUDENT2`, `TENANTOWNER`)."""
+    lowered = key.lower()
+    for role in sorted(KNOWN_ROLES.get(project, ()), key=len, reverse=True):
+        if lowered.startswith(role.lower()):
+            suffix = key[len(role):]
+            if suffix == "" or suffix.lstrip("_").isdigit():
+                number = suffix.lstrip("_")
+                return role + (number if number not in ("", "1") else ""), role
+    return lowered, lowered
+
+
+def identities_from_env(project: str, env: Mapping[str, str]) -> dict[str, Identity]:
+    """`TWIN_TOKEN_<PROJECT>_<IDENTITY>` (+ `TWIN_TENANT_…`, `TWIN_ROLE_…`, `TWIN_USER_…`) as identities."""
+    prefix = f"TWIN_TOKEN_{project.upper()}_"
+    found: dict[str, Identity] = {}
+    for var, token in env.items():
+        if not var.startswith(prefix) or not token:
+            continue
+        key = var[len(prefix):]
+        name, role = _role_of(project, key)
+        role = env.get(f"TWIN_ROLE_{project.upper()}_{key}", role)
+        found[name] = Identity(name=name, role=role, token=token,
+                               tenant=env.get(f"TWIN_TENANT_{project.upper()}_{key}") or None,
+                               user_id=env.get(f"TWIN_USER_{project.upper()}_{key}") or None)
+    return found
+
+
+def _identities_from_config(raw: Any) -> dict[str, Identity]:
+    found = {}
+    for name, value in (raw or {}).items():
+        if isinstance(value, str):
+            value = {"token": value}
+        if not isinstance(value, dict):
+            raise ConfigError(f"identity {name!r}: expected {{role, token, tenant?, userId?}}")
+        token = value.get("token")
+        if token is None and value.get("tokenEnv"):
+            token = os.environ.get(str(value["tokenEnv"]))
+        found[str(name)] = Identity(name=str(name), role=str(value.get("role", name)), token=token,
+                                    tenant=value.get("tenant"), user_id=value.get("userId"))
+    return found
+
+
+# -- twin discovery --------------------------------------------------------------------------------
+def probe_twin(base_url: str, timeout: float = 3.0) -> dict[str, Any] | None:
+    """The twin's `/__twin/services` answer, or None when `base_url` is not a twin."""
+    try:
+        response = requests.get(f"{twin_root(base_url)}/__twin/services", timeout=timeout)
+    except requests.RequestException:
+        return None
+    if response.status_code != 200:
+        return None
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("services"), list) else None
+
+
+def twin_root(base_url: str) -> str:
+    """scheme://host:port of a URL."""
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def twin_personas(root: str, timeout: float = 5.0) -> list[dict[str, Any]]:
+    """Every persona the twin offers, with its token."""
+    response = requests.get(f"{root}/__twin/personas", timeout=timeout)
+    response.raise_for_status()
+    return list(response.json().get("personas", []))
+
+
+def identities_from_personas(project: str, personas: list[dict[str, Any]]) -> dict[str, Identity]:
+    """Personas of a project as identities named by role: the first `student`, the next `student2`, …"""
+    found: dict[str, Identity] = {}
+    counts: dict[str, int] = {}
+    for persona in personas:
+        if persona.get("project") != project or not persona.get("token"):
+            continue
+        role = str(persona.get("role"))
+        counts[role] = counts.get(role, 0) + 1
+        name = role if counts[role] == 1 else f"{role}{counts[role]}"
+        found[name] = Identity(name=name, role=role, token=persona["token"], tenant=persona.get("tenant"),
+                               user_id=persona.get("userId"))
+    return found
+
+
+def twin_hooks(root: str, project: str) -> dict[str, Hook]:
+    """The hooks a twin offers through its control API."""
+    fixtures = f"{root}/__twin/fixtures/{project}"
+    hooks = {
+        "fixtures": Hook("fixtures", "GET", fixtures + "/{object}"),
+        "patchFixture": Hook("patchFixture", "PATCH", fixtures + "/{object}/{id}"),
+    }
+    if project == "tutorhub":
+        hooks.update({
+            "coursePacks": Hook("coursePacks", "GET", fixtures + "/coursePack"),
+            "lessonSlots": Hook("lessonSlots", "GET", fixtures + "/lessonSlot"),
+            "completeLessonSlot": Hook("completeLessonSlot", "PATCH", fixtures + "/lessonSlot/{id}", {"status": "completed"}),
+            "setLessonSlotStatus": Hook("setLessonSlotStatus", "PATCH", fixtures + "/lessonSlot/{id}", {"status": "{status}"}),
+        })
+    elif project == "airbnb":
+        hooks["listings"] = Hook("listings", "GET", fixtures + "/listing")
+    return hooks
+
+
+# -- building the target ---------------------------------------------------------------------------
+def _join_url(base: str, base_path: str) -> str:
+    base = base.rstrip("/")
+    if base_path and urlsplit(base).path.rstrip("/").endswith(base_path.rstrip("/")):
+        return base
+    return base + base_path
+
+
+def _service_config(config: dict[str, Any], spec: ServiceSpec) -> dict[str, Any]:
+    services = config.get("services") or {}
+    for key in (spec.slug, spec.project, spec.path.name):
+        if key in services:
+            return dict(services[key] or {})
+    return {}
+
+
+def _settings(config: dict[str, Any], overrides: Mapping[str, Any]) -> Settings:
+    settings = Settings()
+    mapping = {"maxExamples": "max_examples", "seed": "seed", "phases": "phases", "statefulSteps": "stateful_steps",
+               "excludeChecks": "exclude_checks", "layers": "layers", "only": "only", "timeout": "timeout",
+               "paymentWait": "payment_wait", "jobs": "jobs"}
+    for key, attr in mapping.items():
+        if key in config:
+            value = config[key]
+            setattr(settings, attr, tuple(value) if isinstance(value, list) else value)
+    for attr, value in overrides.items():
+        if value is not None:
+            setattr(settings, attr, tuple(value) if isinstance(value, list) else value)
+    return settings
+
+
+def build_target(*, base_url: str | None = None, env_name: str | None = None, specs: list[str] | None = None,
+                 config: dict[str, Any] | None = None, environ: Mapping[str, str] | None = None,
+                 discover: bool = True, settings: Mapping[str, Any] | None = None) -> Target:
+    """Resolve services, URLs, identities and hooks from the options, the config and the environment."""
+    config = config or {}
+    environ = os.environ if environ is None else environ
+    base_url = base_url or config.get("baseUrl") or environ.get("TWIN_BASE_URL")
+    env_name = env_name or config.get("env") or environ.get("TWIN_ENV")
+    twin = probe_twin(base_url) if (base_url and discover and config.get("discover", True)) else None
+    spec_names = specs or config.get("specs") or []
+    if spec_names:
+        paths = [find_spec(str(name)) for name in spec_names]
+    elif twin is not None:
+        known = {p.name: p for p in default_spec_paths()}
+        paths = [known[s["spec"]] for s in twin["services"] if s.get("spec") in known]
+    else:
+        paths = default_spec_paths()
+    root = twin_root(base_url) if twin is not None and base_url else None
+    personas = twin_personas(root) if root else []
+    services = []
+    for path in paths:
+        spec = load_spec(path)
+        own = _service_config(config, spec)
+        if own.get("baseUrl"):
+            url = str(own["baseUrl"]).rstrip("/")
+        elif base_url:
+            url = _join_url(base_url, spec.base_path)
+        elif env_name:
+            if env_name not in spec.servers:
+                raise ConfigError(f"{spec.slug}: no {env_name!r} server in the spec (has {sorted(spec.servers)})")
+            url = spec.servers[env_name].rstrip("/")
+        else:
+            raise ConfigError("say where to verify: --base-url URL, --env preview|staging|production, or baseUrl in the config")
+        identities: dict[str, Identity] = {}
+        hooks: dict[str, Hook] = {}
+        if root:
+            identities.update(identities_from_personas(spec.project, personas))
+            hooks.update(twin_hooks(root, spec.project))
+        identities.update(identities_from_env(spec.project, environ))
+        identities.update(_identities_from_config(own.get("identities")))
+        hooks.update({name: Hook.from_config(name, raw) for name, raw in (own.get("hooks") or {}).items()})
+        services.append(ServiceTarget(
+            spec=spec, base_url=url, identities=identities, hooks=hooks, data=dict(own.get("data") or {}),
+            generated_as=own.get("generatedAs"), twin_url=root, options=own,
+        ))
+    return Target(services=services, settings=_settings(config, settings or {}), twin_url=root)

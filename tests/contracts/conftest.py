@@ -1,0 +1,21 @@
+"""A `twin serve` subprocess shared by the suite's end-to-end tests, and a helper to verify it with
+one defect switched on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from contracts_testing import get, twin_server
+
+
+@pytest.fixture(scope="session")
+def twin_url() -> Iterator[str]:
+    """A twin serving all three specs (the mutant endpoint switches its defects)."""
+    with twin_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def available_mutants(twin_url: str) -> set[str]:
+    return set(get(f"{twin_url}/__twin/mutants")["available"])
