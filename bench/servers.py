@@ -1,0 +1,164 @@
+"""Start and stop each server under test as a subprocess on a free loopback port, pinned to one core.
+
+Each server is started with `taskset -c CPU` (taskset execs the server, so the child's pid is the
+server's own: its VmRSS is the server's memory), waits until it answers HTTP, and is stopped with
+SIGTERM to its whole process group (SIGKILL after a grace period).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import tools
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process, from /proc/<pid>/status (VmRSS)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+@dataclass
+class Server:
+    """One server process under test."""
+
+    name: str
+    command: list[str]
+    port: int
+    ready_path: str = "/"
+    cpu: int | None = 0
+    log_path: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    startup_timeout: float = 60.0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def start(self) -> Server:
+        command = list(self.command)
+        if self.cpu is not None:
+            command = [tools.taskset(), "-c", str(self.cpu), *command]
+        log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL  # noqa: SIM115 - closed by the child's exit
+        tools.log(f"starting {self.name} on {self.url}" + (f" (cpu {self.cpu})" if self.cpu is not None else ""))
+        self.process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=tools.ROOT, env={**os.environ, **self.env},
+        )
+        if log is not subprocess.DEVNULL:
+            log.close()
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode} before it was ready{self._log_tail()}")
+            try:
+                with urllib.request.urlopen(self.url + self.ready_path, timeout=2) as response:
+                    response.read()
+                return
+            except urllib.error.HTTPError:
+                return  # it answers HTTP: ready
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"{self.name} not ready after {self.startup_timeout:.0f}s{self._log_tail()}")
+
+    def _log_tail(self) -> str:
+        if self.log_path and self.log_path.exists():
+            return "\n--- " + str(self.log_path) + "\n" + self.log_path.read_text(errors="replace")[-3000:]
+        return ""
+
+    def rss(self) -> int:
+        return rss_bytes(self.pid)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[Server]:
+        try:
+            yield self.start()
+        finally:
+            self.stop()
+
+
+def twin(spec: Path, *, cpu: int | None, log_dir: Path) -> Server:
+    """`twin serve` on one spec."""
+    port = free_port()
+    return Server(
+        "twin", [sys.executable, "-m", "twin", "serve", "--host", HOST, "--port", str(port), "--spec", str(spec)],
+        port, ready_path="/__twin/services", cpu=cpu, log_path=log_dir / "twin.log",
+    )
+
+
+def prism(spec: Path, *, cpu: int | None, log_dir: Path) -> Server:
+    """`prism mock` (static mode, the default) on a spec. Its log level is `warn`: at the default
+    `info` it logs every request, which halves its throughput."""
+    port = free_port()
+    return Server(
+        "prism", [tools.node(), str(tools.prism()), "mock", "-h", HOST, "-p", str(port), "--errors=false", "-v", "warn", str(spec)],
+        port, ready_path="/__bench_ready", cpu=cpu, log_path=log_dir / "prism.log",
+        env={"NODE_ENV": "production"},
+    )
+
+
+def wiremock(root_dir: Path, *, cpu: int | None, log_dir: Path) -> Server:
+    """WireMock standalone serving the mappings under `root_dir/mappings`. The request journal and
+    per-request logging are off: they are diagnostics a load test does not need."""
+    port = free_port()
+    return Server(
+        "wiremock",
+        [tools.java(), "-jar", str(tools.wiremock_jar()), "--port", str(port), "--bind-address", HOST,
+         "--root-dir", str(root_dir), "--no-request-journal", "--disable-request-logging", "--disable-banner"],
+        port, ready_path="/__admin/mappings", cpu=cpu, log_path=log_dir / "wiremock.log",
+    )
+
+
+def bare(stub_file: Path, *, cpu: int | None, log_dir: Path) -> Server:
+    """The bare aiohttp handler (bench/bare.py) serving the captured envelopes."""
+    port = free_port()
+    return Server(
+        "bare-aiohttp", [sys.executable, "-m", "bench.bare", "--host", HOST, "--port", str(port), "--stubs", str(stub_file)],
+        port, ready_path="/__bench_ready", cpu=cpu, log_path=log_dir / "bare.log",
+    )

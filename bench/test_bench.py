@@ -1,0 +1,59 @@
+"""Quick checks of the benchmark's own parts (not in the default test run: `pytest bench`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench import scenario, stubs, wrk
+from bench.compare import requests_for
+
+WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:8080/x
+  1 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     2.10ms  300.00us  12.00ms   90.00%
+  Latency Distribution
+     50%    2.03ms
+     75%    2.10ms
+     90%    2.20ms
+     99%  850.00us
+  123456 requests in 10.00s, 80.00MB read
+  Non-2xx or 3xx responses: 5
+  Socket errors: connect 0, read 1, write 0, timeout 0
+Requests/sec:  12345.67
+Transfer/sec:      8.00MB
+"""
+
+
+def test_parse_latency_table() -> None:
+    result = wrk.parse(WRK_OUTPUT)
+    assert result.requests_per_sec == 12345.67
+    assert result.p50_ms == 2.03
+    assert result.p99_ms == 0.85
+    assert result.requests == 123456
+    assert result.errors == 6
+
+
+def test_parse_done_hook_line() -> None:
+    line = ('BENCH {"requests": 1000, "duration_us": 2000000, "p50_us": 1500, "p99_us": 9000, "mean_us": 1.0, '
+            '"max_us": 1, "connect": 0, "read": 0, "write": 0, "status": 2, "timeout": 0}\n')
+    result = wrk.parse(WRK_OUTPUT + line, require_hook=True)
+    assert (result.p50_ms, result.p99_ms, result.errors, result.requests) == (1.5, 9.0, 2, 1000)
+
+
+def test_lua_string_escapes_everything_odd() -> None:
+    assert wrk._lua_string('a"b\\c\né') == '"a\\034b\\092c\\010\\195\\169"'
+
+
+def test_stubs_share_one_envelope(tmp_path: Path) -> None:
+    plan = scenario.load()
+    exchanges = stubs.sample_exchanges(requests_for(plan, "3fbc6b68-32a6-4e4b-91f6-2e4ba9239f9d"))
+    assert [e.name for e in exchanges] == ["get", "list", "create"]
+    assert exchanges[2].method == "POST" and json.loads(exchanges[2].body or "{}")["orderId"]
+    spec = json.loads(stubs.prism_spec(plan.spec_path, exchanges, tmp_path / "spec.json").read_text())
+    get = spec["paths"][plan.base_path + plan.get.template]["get"]
+    assert get["responses"]["200"]["content"]["application/json"]["example"] == json.loads(exchanges[0].response)
+    root = stubs.wiremock_root(exchanges, tmp_path / "wm")
+    mapping = json.loads((root / "mappings" / "create.json").read_text())
+    assert mapping["request"]["url"] == exchanges[2].path
+    assert mapping["response"]["body"] == exchanges[2].response
