@@ -16,7 +16,7 @@ from specs.build import default_spec_paths
 
 from . import envelope, mutants
 from .clock import Clock
-from .engine import API_KEY, USER_KEY, OperationHandler, json_response
+from .engine import ApiResponse, OperationHandler, json_response
 from .faults import FaultSet
 from .specindex import ServiceSpec, load_service
 from .stripe import FakeStripe
@@ -49,51 +49,56 @@ def _preflight(request: web.Request) -> web.Response:
     return response
 
 
-@web.middleware
-async def twin_middleware(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    """CORS, injected faults, the error envelope for unknown routes and crashes, the journal."""
-    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-        return _preflight(request)
-    app = request.app
-    world = app[WORLD]
-    started = time.perf_counter()
-    control = request.path.startswith(CONTROL_PREFIX)
-    response: web.StreamResponse | None = None
-    faults = app[FAULTS]
-    if faults.faults and not control:
-        fault = faults.take(request.method, request.path)
-        if fault is not None:
-            if fault.latency_ms:
-                await asyncio.sleep(fault.latency_ms / 1000)
-            if fault.status:
-                body = envelope.error(fault.status, fault.message, f"injected fault on {fault.path}", world.clock.now())
-                response = json_response(body, fault.status)
-    if response is None:
-        try:
-            response = await handler(request)
-        except web.HTTPMethodNotAllowed as error:
-            body = envelope.error(405, "errMsg_methodNotAllowed",
-                                  f"{request.method} is not defined for {request.path}", world.clock.now())
-            response = json_response(body, 405, {"Allow": ", ".join(sorted(error.allowed_methods))})
-        except web.HTTPNotFound:
-            body = envelope.error(404, "errMsg_routeNotFound", f"no route {request.method} {request.path}", world.clock.now())
-            response = json_response(body, 404)
-        except web.HTTPException:
-            raise
-        except Exception:  # a bug in the twin must still answer in the guide's envelope
-            log.exception("unhandled error on %s %s", request.method, request.path)
-            body = envelope.error(500, "errMsg_internalServerError", "the twin failed; see its log", world.clock.now())
-            response = json_response(body, 500)
-    _cors(request, response)
-    if not control:
-        world.journal.append({
-            "time": world.now_iso(), "method": request.method, "path": request.path,
-            "query": request.query_string, "status": response.status, "api": request.get(API_KEY),
-            "userId": request.get(USER_KEY), "elapsedMs": round((time.perf_counter() - started) * 1000, 3),
-        })
-    return response
+def twin_middleware(world: World, faults: FaultSet) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """CORS, injected faults, the error envelope for unknown routes and crashes, the journal.
+
+    A closure over the world and the faults, so the hot path does no application look-ups."""
+    journal = world.journal
+    now = world.clock.now
+    clock_stamp = world.clock.timestamp
+
+    @web.middleware
+    async def middleware(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        method = request.method
+        if method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            return _preflight(request)
+        started = time.perf_counter()
+        path = request.path
+        control = path.startswith(CONTROL_PREFIX)
+        response: web.StreamResponse | None = None
+        if faults.faults and not control:
+            fault = faults.take(method, path)
+            if fault is not None:
+                if fault.latency_ms:
+                    await asyncio.sleep(fault.latency_ms / 1000)
+                if fault.status:
+                    body = envelope.error(fault.status, fault.message, f"injected fault on {fault.path}", now())
+                    response = json_response(body, fault.status)
+        if response is None:
+            try:
+                response = await handler(request)
+            except web.HTTPMethodNotAllowed as error:
+                body = envelope.error(405, "errMsg_methodNotAllowed", f"{method} is not defined for {path}", now())
+                response = json_response(body, 405, {"Allow": ", ".join(sorted(error.allowed_methods))})
+            except web.HTTPNotFound:
+                body = envelope.error(404, "errMsg_routeNotFound", f"no route {method} {path}", now())
+                response = json_response(body, 404)
+            except web.HTTPException:
+                raise
+            except Exception:  # a bug in the twin must still answer in the guide's envelope
+                log.exception("unhandled error on %s %s", method, path)
+                body = envelope.error(500, "errMsg_internalServerError", "the twin failed; see its log", now())
+                response = json_response(body, 500)
+        _cors(request, response)
+        if not control:
+            api, user = (response.api, response.user_id) if isinstance(response, ApiResponse) else (None, None)
+            journal.append((clock_stamp(), method, path, request.query_string, response.status, api, user,
+                            round((time.perf_counter() - started) * 1000, 3)))
+        return response
+
+    return middleware
 
 
 def load_mutant_catalog() -> None:
@@ -181,9 +186,10 @@ def create_app(
         import orjson
 
         world.restore(orjson.loads(state_file.read_bytes()))
-    app = web.Application(middlewares=[twin_middleware], client_max_size=64 * 1024 * 1024)
+    faults = FaultSet()
+    app = web.Application(middlewares=[twin_middleware(world, faults)], client_max_size=64 * 1024 * 1024)
     app[WORLD] = world
-    app[FAULTS] = FaultSet()
+    app[FAULTS] = faults
     app[SETTINGS] = {"state_file": state_file, **(settings or {})}
     control.add_routes(app)
     workflows = add_service_routes(app, world)

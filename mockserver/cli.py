@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -53,5 +54,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {public_url}{state.spec.base_path}  ({state.spec.project} {state.spec.service}, "
               f"{len(state.spec.operations)} operations)")
     print(f"  control API: {public_url}/__twin/personas")
+    # Everything built so far (specs, validators, fixtures) lives as long as the process: keep it out
+    # of the collector's full passes, which otherwise rescan it while requests wait.
+    gc.collect()
+    gc.freeze()
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=logging.getLogger("aiohttp.access") if args.access_log else None)
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 
@@ -20,6 +21,12 @@ class Clock:
         """The current instant (timezone-aware, UTC)."""
         base = self._frozen_at if self._frozen_at is not None else datetime.now(UTC)
         return base + self._offset
+
+    def timestamp(self) -> float:
+        """The current instant as POSIX seconds (cheaper than `now`, for the request journal)."""
+        if self._frozen_at is None and not self._offset:
+            return time.time()
+        return self.now().timestamp()
 
     def advance(self, seconds: float) -> datetime:
         """Move the clock forward (or back, with a negative value) and return the new now."""
@@ -43,4 +50,7 @@ class Clock:
 
 def isoformat(moment: datetime) -> str:
     """ISO-8601 in UTC with millisecond precision and a `Z`, as the guides' examples show."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    # datetime.isoformat is several times faster than strftime, and this runs on every request.
+    return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"

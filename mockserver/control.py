@@ -124,7 +124,7 @@ async def journal(request: web.Request) -> web.Response:
         limit = max(1, min(int(request.query.get("limit", "100")), 2000))
     except ValueError:
         raise ApiError(400, "errMsg_limitIsNotAValidInteger", "limit must be an integer") from None
-    entries = list(_world(request).journal)[-limit:]
+    entries = _world(request).journal_entries(limit)
     return json_response({"count": len(entries), "entries": entries}, 200)
 
 

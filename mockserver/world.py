@@ -6,10 +6,12 @@ JSON (the control API's `/__twin/state` and `--state-file`).
 
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import fixtures
@@ -20,6 +22,7 @@ from .specindex import DataObjectSpec, ServiceSpec
 from .store import Table
 
 JOURNAL_SIZE = 2000
+JOURNAL_FIELDS = ("time", "method", "path", "query", "status", "api", "userId", "elapsedMs")
 
 
 @dataclass
@@ -57,7 +60,8 @@ class World:
         self.clock = clock or Clock()
         self.services = {s.slug: ServiceState(spec=s) for s in services}
         self.projects: dict[str, ProjectState] = {}
-        self.journal: deque[dict[str, Any]] = deque(maxlen=JOURNAL_SIZE)
+        # Raw tuples (JOURNAL_FIELDS) on the request path; formatted only when someone reads them.
+        self.journal: deque[tuple[Any, ...]] = deque(maxlen=JOURNAL_SIZE)
         self._secret = secret
         self.reset()
 
@@ -65,6 +69,10 @@ class World:
     def reset(self) -> None:
         """Back to the seeded start: empty service tables, fresh fixtures, same ids as last time."""
         self._rng = random.Random(f"twin-ids:{self.seed}")
+        # Request ids: a seeded UUID-shaped prefix and a counter (a uuid4 per request is slow).
+        prefix = str(uuid.UUID(int=random.Random(f"twin-requests:{self.seed}").getrandbits(128), version=4))
+        self._request_prefix = prefix[:24]
+        self._request_counter = itertools.count(1)
         self.journal.clear()
         foreign_by_project: dict[str, dict[str, dict[str, str]]] = {}
         for state in self.services.values():
@@ -100,8 +108,18 @@ class World:
         """A fresh UUID from the seeded generator (same sequence after every reset)."""
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
+    def request_id(self) -> str:
+        """A fresh request id: UUID-shaped, unique within the run, the same sequence after a reset."""
+        return f"{self._request_prefix}{next(self._request_counter):012x}"
+
     def now_iso(self) -> str:
         return isoformat(self.clock.now())
+
+    def journal_entries(self, limit: int) -> list[dict[str, Any]]:
+        """The latest `limit` requests, oldest first, as JSON-able records."""
+        entries = list(self.journal)[-limit:]
+        return [dict(zip(JOURNAL_FIELDS, (isoformat(datetime.fromtimestamp(e[0], UTC)), *e[1:]), strict=True))
+                for e in entries]
 
     # -- look-ups ------------------------------------------------------------------------------
     def service(self, slug: str) -> ServiceState:

@@ -213,3 +213,22 @@ async def test_mixed_case_routes_answer_as_written_and_in_lower_case(make_twin):
         status, body = await twin.call("GET", "/subscriptionmanagement-api" + path, as_=("workforceos", "superadmin"),
                                        tenant="babil")
         assert status == 404 and body["message"] == "errMsg_sys_companySubscriptionPaymentNotFound"
+
+
+async def test_request_ids_are_unique_uuid_shaped_and_repeat_after_a_reset(make_twin):
+    twin = await make_twin(TUTORHUB)
+
+    async def request_ids() -> list[str]:
+        ids = []
+        for _ in range(3):
+            status, body = await twin.call("GET", f"{BASE}/enrollmentpayments", as_=ADMIN)
+            assert status == 200
+            uuid.UUID(body["requestId"])
+            assert body["cacheKey"] == body["requestId"].replace("-", "")
+            ids.append(body["requestId"])
+        return ids
+
+    first = await request_ids()
+    assert len(set(first)) == 3
+    await twin.call("POST", "/__twin/reset")
+    assert await request_ids() == first
