@@ -71,6 +71,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="before measuring, wait up to this long for other work on the machine to stop "
                              "(default 0: only measure and report how busy it was)")
     parser.add_argument("--strict", action="store_true", help="also exit 1 when a target is missed")
+    parser.add_argument("--wiremock-no-journal", action="store_true",
+                        help="run WireMock without its request journal (the twin always keeps one; default: both "
+                             "keep the last 2000 requests)")
     parser.add_argument("--out", type=Path, help="directory for logs and results (default bench/results/compare-<time>)")
     args = parser.parse_args(argv)
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
@@ -206,6 +209,9 @@ def report(results: dict[str, dict[str, wrk.Result]], extra: dict[str, Any], arg
     print(f"wrk -t1 -c{args.connections}, {args.duration:g} s per server and request in {args.rounds} interleaved rounds; "
           f"servers on cpu {args.server_cpu}, wrk on cpu {args.load_cpu}, loopback")
     print("warm-up: " + "; ".join(f"{LABELS[s]} {note}" for s, note in extra["warmup"].items()))
+    if "wiremock" in results:
+        print("WireMock request journal: " + ("off (--wiremock-no-journal)" if args.wiremock_no_journal else
+                                             "on, last 2000 requests (as the twin's own journal)"))
     print()
     print(f"{'request':26} {'server':13} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'body B':>7}")
     clean = True
@@ -325,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
             "prism": lambda: servers.prism(stubs.prism_spec(scenario.spec_path, exchanges, run_dir / "prism-spec.json"),
                                            cpu=args.server_cpu, log_dir=run_dir),
             "wiremock": lambda: servers.wiremock(stubs.wiremock_root(exchanges, run_dir / "wiremock"),
-                                                 cpu=args.server_cpu, log_dir=run_dir),
+                                                 cpu=args.server_cpu, log_dir=run_dir, journal=not args.wiremock_no_journal),
         }
         for name in ("bare", "prism", "wiremock"):
             if name in args.servers:
@@ -342,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         **extra, "duration": args.duration, "warmup": args.warmup, "connections": args.connections,
         "spec": str(scenario.spec_path), "object": scenario.obj,
         "results": {s: {n: r.as_dict() for n, r in by.items()} for s, by in results.items()},
-        "gate": gate, "targets": targets, "clean": clean,
+        "gate": gate, "targets": targets, "clean": clean, "wiremock_journal": not args.wiremock_no_journal,
     }, option=orjson.OPT_INDENT_2))
     if not clean:
         return 2

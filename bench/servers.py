@@ -143,14 +143,18 @@ def prism(spec: Path, *, cpu: int | None, log_dir: Path) -> Server:
     )
 
 
-def wiremock(root_dir: Path, *, cpu: int | None, log_dir: Path) -> Server:
-    """WireMock standalone serving the mappings under `root_dir/mappings`. The request journal and
-    per-request logging are off: they are diagnostics a load test does not need."""
+def wiremock(root_dir: Path, *, cpu: int | None, log_dir: Path, journal: bool = True) -> Server:
+    """WireMock standalone serving the mappings under `root_dir/mappings`, per-request logging off.
+
+    With `journal` (the default) WireMock keeps its request journal bounded to the twin's own
+    journal size (2000): both servers then do the same bookkeeping per request, the like-for-like
+    comparison. Without it WireMock records nothing, which is faster and not what the twin does."""
     port = free_port()
+    journal_args = ["--max-request-journal-entries", "2000"] if journal else ["--no-request-journal"]
     return Server(
         "wiremock",
         [tools.java(), "-jar", str(tools.wiremock_jar()), "--port", str(port), "--bind-address", HOST,
-         "--root-dir", str(root_dir), "--no-request-journal", "--disable-request-logging", "--disable-banner"],
+         "--root-dir", str(root_dir), *journal_args, "--disable-request-logging", "--disable-banner"],
         port, ready_path="/__admin/mappings", cpu=cpu, log_path=log_dir / "wiremock.log",
     )
 
