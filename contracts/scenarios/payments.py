@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from ..client import Api, Reply
@@ -44,6 +45,22 @@ def refresh_payment(api: Api, refresh_api: str, order_id: str, tenant: Any = Non
     op = api.spec.op(refresh_api)
     extra = {"tenant": tenant} if tenant is not None else {}
     return api.call(refresh_api, path={op.path_params[0]: order_id}, body={}, **extra)
+
+
+def wait_until_paid(ctx: ScenarioContext, api: Api, refresh_api: str | None, order_id: str,
+                    read_state: Callable[[], dict[str, Any] | None]) -> dict[str, Any] | None:
+    """Poll the order until its `paymentConfirmation` is paid; if the webhook is slow, nudge once
+    with the refresh operation (as a frontend would). Answers the paid state, or None on timeout."""
+    tries = 0
+
+    def probe() -> dict[str, Any] | None:
+        nonlocal tries
+        tries += 1
+        if tries == 20 and refresh_api:
+            refresh_payment(api, refresh_api, order_id)
+        state = read_state()
+        return state if state and state.get("paymentConfirmation") == "paid" else None
+    return ctx.wait_for(probe)
 
 
 def forged_webhook(api: Api, callback_api: str, order_id: str, order_param: str, tenant: Any = None) -> Reply:

@@ -16,7 +16,16 @@ from typing import Any
 from ..client import Api, Reply
 from .base import ScenarioContext, Skip, scenario
 from .common import list_all
-from .payments import DECLINED, VISA, forged_webhook, order_param, payment_apis, refresh_payment, start_payment
+from .payments import (
+    DECLINED,
+    VISA,
+    forged_webhook,
+    order_param,
+    payment_apis,
+    refresh_payment,
+    start_payment,
+    wait_until_paid,
+)
 from .recipes import Recipe, recipe
 
 PROJECT = ("tutorhub",)
@@ -102,16 +111,8 @@ def pay(ctx: ScenarioContext, api: Api, enrollment_id: str, method: str = VISA) 
 
 def wait_paid(ctx: ScenarioContext, api: Api, enrollment_id: str) -> dict[str, Any] | None:
     """Wait for the webhook to mark the enrollment paid (nudging with refresh after a while)."""
-    refresh = payment_apis(ctx, "enrollment").get("refresh")
-    tries = {"n": 0}
-
-    def probe() -> dict[str, Any] | None:
-        tries["n"] += 1
-        if refresh and tries["n"] == 20:
-            refresh_payment(api, refresh, enrollment_id)
-        state = enrollment_state(api, enrollment_id)
-        return state if state and state.get("paymentConfirmation") == "paid" else None
-    return ctx.wait_for(probe)
+    return wait_until_paid(ctx, api, payment_apis(ctx, "enrollment").get("refresh"), enrollment_id,
+                           lambda: enrollment_state(api, enrollment_id))
 
 
 def paid_enrollment(ctx: ScenarioContext, student: str, slots: int) -> dict[str, Any]:

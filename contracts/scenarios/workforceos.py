@@ -15,7 +15,16 @@ from typing import Any
 from ..client import Api
 from .base import ScenarioContext, scenario
 from .common import list_all
-from .payments import DECLINED, VISA, forged_webhook, order_param, payment_apis, refresh_payment, start_payment
+from .payments import (
+    DECLINED,
+    VISA,
+    forged_webhook,
+    order_param,
+    payment_apis,
+    refresh_payment,
+    start_payment,
+    wait_until_paid,
+)
 from .recipes import Recipe, recipe
 
 PROJECT = ("workforceos",)
@@ -135,15 +144,8 @@ def payment(ctx: ScenarioContext) -> None:
     reply = start_payment(api, apis["start"], record["id"], VISA)
     ctx.expect("start-payment-accepted", reply.status == 200 and isinstance((reply.json or {}).get("paymentResult"), dict),
                f"{reply.describe()}; expected 200 with paymentResult", operation=apis["start"])
-    tries = {"n": 0}
-
-    def paid() -> dict[str, Any] | None:
-        tries["n"] += 1
-        if tries["n"] == 20 and apis.get("refresh"):
-            refresh_payment(api, apis["refresh"], record["id"])
-        now = subscription_state(api, record["id"])
-        return now if now.get("paymentConfirmation") == "paid" else None
-    state = ctx.wait_for(paid) or subscription_state(api, record["id"])
+    state = wait_until_paid(ctx, api, apis.get("refresh"), record["id"], lambda: subscription_state(api, record["id"])) \
+        or subscription_state(api, record["id"])
     ctx.expect("payment-activates-subscription",
                state.get("paymentConfirmation") == "paid" and state.get("status") == "active" and state.get("paymentStatus") == "paid",
                f"after a successful card payment the subscription is {_statuses(state)}; expected active, paid, paid",
