@@ -81,16 +81,17 @@ def list_rules() -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Build the target, run the suite, write the reports; exit 0 only when every rule holds."""
-    if args.list:
-        print(list_rules())
-        return 0
     from .report import render_html, render_json, render_junit, render_text
     from .runner import verify
 
     try:
         config = load_config(args.config)
+        # Plugins first: --list shows what they register too.
         for module in [*config.get("plugins", []), *args.plugin]:
             importlib.import_module(module)
+        if args.list:
+            print(list_rules())
+            return 0
         target = build_target(base_url=args.base_url, env_name=args.env, specs=args.spec or None, config=config,
                               discover=not args.no_discovery, settings=_settings(args))
     except (ConfigError, FileNotFoundError, OSError, ImportError) as error:

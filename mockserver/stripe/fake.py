@@ -59,6 +59,9 @@ class FakeStripe:
         self.clock = clock
         self.webhook_secret = webhook_secret
         self.ids = IdFactory(seed)
+        # Endpoints outlive a reset (they are the twin's wiring), so their ids come from a sequence
+        # of their own: restarting the objects' sequence must not hand an endpoint's id out again.
+        self.endpoint_ids = IdFactory(seed + 1)
         self.store = Store(clock, self.ids, self._emit)
         self.dispatcher = Dispatcher(clock, tuple(retry_delays), webhook_timeout)
         self.public_base_url = public_base_url
@@ -118,7 +121,7 @@ class FakeStripe:
         """
         if not url.startswith(("http://", "https://")):
             raise invalid("url", f"Invalid URL: {url!r} must be an http(s) URL.")
-        endpoint = Endpoint(f"we_{self.ids.token()}", url, secret or self.webhook_secret, list(events or ["*"]),
+        endpoint = Endpoint(self.endpoint_ids.new("we"), url, secret or self.webhook_secret, list(events or ["*"]),
                             self.store.now(), description)
         self.dispatcher.endpoints[endpoint.id] = endpoint
         return endpoint.public(with_secret=True)
@@ -355,6 +358,7 @@ class FakeStripe:
         self.idempotency.clear()
         if endpoints:
             self.dispatcher.endpoints.clear()
+            self.endpoint_ids.reset()
 
     def state(self) -> dict[str, Any]:
         """Everything the fake holds, as JSON-able data."""

@@ -11,7 +11,8 @@ saying what its order is, what it costs, and what paying (or failing, or a refun
   `processing`. A declined card answers 200 with `paymentResult.success: false` and the decline
   in `paymentIntentInfo.last_payment_error`; the order stays `pending`, so the user can retry.
 - Stripe then calls back: the callback route verifies `Stripe-Signature` (400 and no change when
-  it is missing or wrong), ignores an event id it has already applied, and moves the order to
+  it is wrong; a call with neither a signature nor a token is an anonymous user call: 401),
+  ignores an event id it has already applied, and moves the order to
   `paid` (payment_intent.succeeded, checkout.session.completed), back to `pending`
   (payment_intent.payment_failed) or to `canceled` (payment_intent.canceled,
   checkout.session.expired).

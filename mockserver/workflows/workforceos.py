@@ -83,6 +83,7 @@ import calendar
 import contextlib
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from .. import mutants
 from ..clock import isoformat
@@ -210,7 +211,17 @@ def _payment_metadata(ctx: Context, subscription: dict[str, Any]) -> dict[str, s
 
 
 def _app_url(ctx: Context, outcome: str) -> str:
-    """The company's subscription page, where Stripe's hosted checkout sends the admin back."""
+    """Where Stripe's hosted checkout sends the admin back, with `?paid=1` or `?canceled=1`.
+
+    The guide names no return URL, so the frontend that asked gets its own back: the page in the
+    request's `Referer` (when it names a page, not just an origin), else `<Origin>/subscription`;
+    a call from no browser at all returns to the company's page on a placeholder host."""
+    referer = (ctx.headers.get("Referer") or "").split("#")[0]
+    if referer.startswith(("http://", "https://")) and urlsplit(referer).path not in ("", "/"):
+        return f"{referer}{'&' if '?' in referer else '?'}{outcome}=1"
+    origin = ctx.headers.get("Origin") or ""
+    if origin.startswith(("http://", "https://")):
+        return f"{origin.rstrip('/')}/subscription?{outcome}=1"
     return f"https://{(ctx.company or {}).get('codename', 'app')}.workforceos.twin.test/subscription?{outcome}=1"
 
 

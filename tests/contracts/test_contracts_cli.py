@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,18 @@ def test_list_names_every_check_and_scenario():
     for name in ("twin_success_envelope", "twin_error_envelope", "tutorhub.refund-window", "workforceos.tenant-isolation",
                  "airbnb.reservation-overlap", "crud.lifecycle", "auth.required"):
         assert name in result.stdout
+
+
+def test_list_includes_what_plugins_register(tmp_path: Path):
+    (tmp_path / "team_rules.py").write_text(
+        "from contracts.scenarios import scenario\n\n"
+        "@scenario('team.listed-rule', projects=['tutorhub'], rules=['holds'])\n"
+        "def listed(ctx):\n"
+        "    ctx.expect('holds', True, 'always')\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    result = twin_verify("--list", "--plugin", "team_rules", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "team.listed-rule" in result.stdout
 
 
 def test_unusable_options_exit_2(tmp_path: Path):

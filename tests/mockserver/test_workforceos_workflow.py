@@ -164,6 +164,21 @@ async def test_a_company_admin_subscribes_pending_with_a_stripe_checkout_url(off
     assert session["amount_total"] == PRICE_CENTS and session["metadata"]["orderId"] == subscription["id"]
 
 
+@pytest.mark.parametrize(("headers", "paid", "canceled"), [
+    ({"Referer": "http://localhost:5173/settings/billing?tab=plan"},
+     "http://localhost:5173/settings/billing?tab=plan&paid=1", "http://localhost:5173/settings/billing?tab=plan&canceled=1"),
+    ({"Origin": "http://localhost:3000", "Referer": "http://localhost:3000/"},
+     "http://localhost:3000/subscription?paid=1", "http://localhost:3000/subscription?canceled=1"),
+    ({}, "https://babil.workforceos.twin.test/subscription?paid=1", "https://babil.workforceos.twin.test/subscription?canceled=1"),
+])
+async def test_the_checkout_returns_to_the_frontend_that_asked(office: Office, headers: dict[str, str], paid: str,
+                                                               canceled: str):
+    status, body = await office.call("POST", "/companysubscriptions", OWNER, json=BODY, headers=headers)
+    assert status == 201, body
+    session = office.stripe.retrieve_checkout_session(body["checkoutSessionId"])
+    assert (session["success_url"], session["cancel_url"]) == (paid, canceled)
+
+
 async def test_a_subscription_belongs_to_the_headers_company(office: Office):
     _, companies = await office.twin.call("GET", f"/__twin/fixtures/{PROJECT}/company")
     babil = next(c for c in companies["records"] if c["codename"] == "babil")

@@ -74,6 +74,14 @@ def test_the_same_seed_gives_the_same_ids_and_reset_starts_over(fake):
     assert fake.webhook_endpoints() == []
 
 
+def test_endpoints_survive_a_reset_and_new_ones_never_reuse_their_ids(fake):
+    kept = fake.add_webhook_endpoint("http://app.test/hooks/one")
+    fake.reset()
+    added = fake.add_webhook_endpoint("http://app.test/hooks/two")
+    assert added["id"] != kept["id"]
+    assert {e.id for e in fake.dispatcher.endpoints.values()} == {kept["id"], added["id"]}
+
+
 def test_state_is_a_json_able_dump_of_everything(fake):
     intent = fake.create_payment_intent(amount=1200, currency="usd", payment_method="pm_card_visa", confirm=True)
     fake.create_refund(payment_intent=intent["id"], amount=200)
