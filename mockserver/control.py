@@ -161,7 +161,7 @@ async def clock(request: web.Request) -> web.Response:
 async def fixtures_list(request: web.Request) -> web.Response:
     """The foreign fixture records of a project's object (`/__twin/fixtures/tutorhub/lessonSlot`)."""
     table = _fixture_table(request)
-    return json_response({"records": list(table.rows.values())}, 200)
+    return json_response({"records": table.records()}, 200)
 
 
 @_guarded

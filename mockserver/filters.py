@@ -5,62 +5,105 @@
 - dates: a day (`2024-01-15`), an instant, or a special (`$today`, `$ltoday`, `$week`, `$lweek`,
   `$month`, `$leq-<date>`, `$lin-<date>`), read against the twin's clock.
 An exact or enum condition on an indexed field narrows the candidates through the index; the
-rest are checked record by record.
+other conditions run over the table's column of their field (see `store`), without decoding
+records; only the page a list shows is decoded.
 """
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable, Iterator
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import islice
 from typing import Any
-
-import orjson
 
 from .clock import isoformat
 from .errors import ApiError
-from .store import Table, index_key
+from .store import Table, index_key, text_key
 
 Predicate = Callable[[dict[str, Any]], bool]
+Test = Callable[[Any], bool]
+Scan = Callable[[list[Any], Sequence[int] | None], list[int]]
 
 
-@dataclass
+@dataclass(eq=False)
 class Condition:
-    """One field condition: index keys when it is exact, and a record predicate either way."""
+    """One field condition.
+
+    `predicate` checks a whole record. `test`, when given, checks the field's value alone, in the
+    column form `form` (see `store.FORMS`), which lets `select` run the condition over a column
+    of the table instead of decoding records; `scan`, when given, does that for a whole column
+    faster than calling `test` per slot. `keys`, for exact conditions, are the index keys matched.
+    """
 
     field: str
     predicate: Predicate
     keys: set[Any] | None = None
+    test: Test | None = None
+    form: str = "value"
+    scan: Scan | None = None
+
+
+def _on_field(field: str, test: Test, derive: Callable[[Any], Any] | None = None) -> Predicate:
+    if derive is None:
+        return lambda record: test(record.get(field))
+    return lambda record: test(derive(record.get(field)))
+
+
+def scan_with(test: Test) -> Scan:
+    """A column scan calling `test` on each slot's value (`slots` None: every slot)."""
+    def scan(column: list[Any], slots: Sequence[int] | None) -> list[int]:
+        if slots is None:
+            return [slot for slot, value in enumerate(column) if test(value)]
+        return [slot for slot in slots if test(column[slot])]
+
+    return scan
 
 
 def exact(field: str, values: list[Any]) -> Condition:
     """Field equals any of the values (array fields: contains any); case-insensitive for strings."""
     keys = {None if v in (None, "null") else index_key(v) for v in values}
 
-    def predicate(record: dict[str, Any]) -> bool:
-        value = record.get(field)
+    def test(value: Any) -> bool:
         if isinstance(value, list):
             return any(index_key(v) in keys for v in value) or (not value and None in keys)
         return index_key(value) in keys
 
-    return Condition(field, predicate, keys)
+    return Condition(field, _on_field(field, test), keys, test)
 
 
 def partial(field: str, values: list[str]) -> Condition:
     """Case-insensitive substring of any of the values; `null` matches an unset field."""
     wants_null = "null" in values
     needles = [v.lower() for v in values if v != "null"]
+    search = re.compile("|".join(re.escape(n) for n in needles)).search if needles else None
 
-    def predicate(record: dict[str, Any]) -> bool:
-        value = record.get(field)
-        if value is None:
+    def test(text: str | None) -> bool:  # text: the value as `store.text_key` reads it
+        if text is None:
             return wants_null
-        text = orjson.dumps(value).decode().lower() if isinstance(value, (dict, list)) else str(value).lower()
-        return any(n in text for n in needles)
+        return search is not None and search(text) is not None
 
-    return Condition(field, predicate)
+    scan = scan_with(test)
+    if len(needles) == 1:
+        needle = needles[0]
+
+        def scan(column: list[Any], slots: Sequence[int] | None) -> list[int]:
+            if slots is None:
+                return [slot for slot, text in enumerate(column) if (needle in text if text is not None else wants_null)]
+            return [slot for slot in slots if (needle in text if (text := column[slot]) is not None else wants_null)]
+
+    elif search is not None:
+
+        def scan(column: list[Any], slots: Sequence[int] | None) -> list[int]:
+            if slots is None:
+                return [slot for slot, text in enumerate(column)
+                        if (search(text) is not None if text is not None else wants_null)]
+            return [slot for slot in slots
+                    if (search(text) is not None if (text := column[slot]) is not None else wants_null)]
+
+    return Condition(field, _on_field(field, test, text_key), test=test, form="text", scan=scan)
 
 
 def _day(text: str) -> datetime:
@@ -111,13 +154,12 @@ def dates(field: str, values: list[str], now: datetime) -> Condition:
     wants_null = "null" in values
     ranges = [date_range(v, now) for v in values if v != "null"]
 
-    def predicate(record: dict[str, Any]) -> bool:
-        value = record.get(field)
+    def test(value: Any) -> bool:
         if value is None:
             return wants_null
         return any((lo is None or value >= lo) and (hi is None or value < hi) for lo, hi in ranges)
 
-    return Condition(field, predicate)
+    return Condition(field, _on_field(field, test), test=test)
 
 
 def condition_for(match: str, field: str, values: list[Any], now: datetime) -> Condition:
@@ -129,29 +171,54 @@ def condition_for(match: str, field: str, values: list[Any], now: datetime) -> C
     return partial(field, [str(v) for v in values])
 
 
+def _intersect(slots: Sequence[int], other: Sequence[int]) -> list[int]:
+    """The slots also in `other` (both ascending)."""
+    if len(slots) * 16 < len(other):
+        found = []
+        for slot in slots:
+            at = bisect_left(other, slot)
+            if at < len(other) and other[at] == slot:
+                found.append(slot)
+        return found
+    members = set(other)
+    return [slot for slot in slots if slot in members]
+
+
 def select(
     table: Table, conditions: list[Condition], offset: int = 0, limit: int | None = None
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Total matches and the [offset, offset+limit) window of them, in creation order."""
-    source: Iterator[dict[str, Any]] | None = None
-    count = -1
-    rest = list(conditions)
-    planned = [
-        (c, table.candidates(c.field, c.keys)) for c in conditions if c.keys is not None and c.field in table.indexes
-    ]
-    if planned:
-        best, (count, source) = min(planned, key=lambda item: item[1][0])  # type: ignore[index]
-        rest.remove(best)
-    if source is None:
-        source, count = table.scan(), len(table)
-    if not rest:
-        stop = None if limit is None else offset + limit
-        return count, list(islice(source, offset, stop))
-    total, window = 0, []
+    """Total matches and the [offset, offset+limit) window of them, in creation order.
+
+    Exact conditions on indexed fields narrow through the index (the smallest bucket first), the
+    other conditions with a value test scan the table's column of their field, and only the rest
+    (record-level predicates) decode records; then only the window is decoded."""
     stop = None if limit is None else offset + limit
-    for record in source:
-        if all(c.predicate(record) for c in rest):
-            if total >= offset and (stop is None or total < stop):
-                window.append(record)
-            total += 1
-    return total, window
+    planned: list[tuple[Condition, Sequence[int]]] = []
+    for c in conditions:
+        found = table.indexed(c.field, c.keys) if c.keys is not None else None
+        if found is not None:
+            planned.append((c, found))
+    planned.sort(key=lambda item: len(item[1]))
+    used = {id(c) for c, _ in planned}
+    slots: Sequence[int] | None
+    if planned:
+        slots = planned[0][1]  # index buckets hold active records only
+        for _, found in planned[1:]:
+            slots = _intersect(slots, found)
+    else:
+        # None stands for every slot (valid while no record is soft-deleted).
+        slots = None if table.all_active else table.positions()
+    record_level = []
+    for c in conditions:
+        if id(c) in used:
+            continue
+        if c.test is None:
+            record_level.append(c)
+            continue
+        slots = (c.scan or scan_with(c.test))(table.column(c.field, c.form), slots)
+    if slots is None:
+        slots = table.positions()
+    if record_level:
+        records = [r for r in table.decode(slots) if all(c.predicate(r) for c in record_level)]
+        return len(records), records[offset:stop]
+    return len(slots), list(table.decode(slots[offset:stop]))

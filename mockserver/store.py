@@ -1,15 +1,34 @@
-"""In-memory records of one data object, with indexes for the fields lists filter on exactly.
+"""In-memory records of one data object: compact storage, indexes for exact filters, and columns
+for the other filters.
 
-Records keep creation order (a dict is ordered), which is the lists' stable order. Soft-deleted
-records stay in `rows` (a get by id can still report them to the engine) but leave `active` and
-every index, so lists never see them.
+Each record is stored once, as its JSON bytes, in a *slot*: slots are numbered in creation order,
+which is the lists' stable order. Reads (`get`, `scan`, `records`, `select`'s page) decode a fresh
+dict every time, so changing a record the store handed out changes nothing until it is passed to
+`replace`.
+
+Soft-deleted records (`isActive` false) keep their slot — a get with `include_inactive` and the
+state dumps still find them — but leave every index and every list; re-activating one puts it back
+in its original place.
+
+- An *index* (one per field named at creation) maps each key — the field's value, strings
+  case-folded; each element for array fields — to the active slots holding it, ascending. A key
+  held by a single slot maps to the bare slot number, which keeps unique keys (order ids) cheap.
+- A *column* maps every slot to one field's value in one form (`value` as stored, or `text`:
+  lowercased text for substring matching), so a filter on a field without an index scans a list
+  instead of decoding records. Columns are built on first use (or when the table is created, for
+  the ones named then) and kept up to date by every write.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Iterable, Iterator
+from bisect import bisect_left, insort
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import compress
 from typing import Any
+
+import orjson
+
+Bucket = int | list[int]
 
 
 def index_key(value: Any) -> Any:
@@ -17,143 +36,274 @@ def index_key(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
+def text_key(value: Any) -> str | None:
+    """How a value reads for a substring match: lowercased text (objects and arrays as their JSON);
+    None for an unset value."""
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        return orjson.dumps(value).decode().lower()
+    return str(value).lower()
+
+
+def _encode(record: dict[str, Any]) -> bytes:
+    # orjson hands back its bytes in a buffer of several KiB; a copy holds only the JSON.
+    return bytes(memoryview(orjson.dumps(record)))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+FORMS: dict[str, Callable[[Any], Any]] = {"value": _same, "text": text_key}
+"""The forms a column can hold a field's value in."""
+
+SHARED_VALUES = 4096
+"""How many distinct short strings a column shares between its slots (so a low-cardinality field
+such as a status costs one pointer per record)."""
+
+
+class Column:
+    """One field's values in one form, by slot (soft-deleted slots included)."""
+
+    __slots__ = ("derive", "field", "shared", "values")
+
+    def __init__(self, field: str, form: str) -> None:
+        self.field = field
+        self.derive = FORMS[form]
+        self.values: list[Any] = []
+        self.shared: dict[str, str] = {}
+
+    def value_of(self, record: dict[str, Any]) -> Any:
+        value = self.derive(record.get(self.field))
+        if type(value) is str and len(value) <= 64:
+            known = self.shared.get(value)
+            if known is not None:
+                return known
+            if len(self.shared) < SHARED_VALUES:
+                self.shared[value] = value
+        return value
+
+
 class Table:
     """The records of one data object."""
 
-    def __init__(self, name: str, indexed: Iterable[str] = ()) -> None:
+    def __init__(self, name: str, indexed: Iterable[str] = (), columns: Iterable[tuple[str, str]] = ()) -> None:
         self.name = name
-        self.rows: dict[str, dict[str, Any]] = {}
-        self.active: dict[str, dict[str, Any]] = {}
-        self.seq: dict[str, int] = {}
-        self._next = 0
-        self.indexes: dict[str, dict[Any, dict[str, None]]] = {f: {} for f in indexed}
-        # Buckets that received a record out of creation order (after an update) are re-sorted
-        # lazily on their next read.
-        self._dirty: set[tuple[str, Any]] = set()
+        self._blobs: list[bytes] = []  # slot -> the record's JSON
+        self._slots: dict[str, int] = {}  # id -> slot
+        self._live = bytearray()  # slot -> 1 while the record is active
+        self._active = 0
+        self.indexes: dict[str, dict[Any, Bucket]] = {f: {} for f in indexed}
+        self._columns: dict[tuple[str, str], Column] = {}
+        for field, form in columns:
+            self.column(field, form)
 
     def __len__(self) -> int:
-        return len(self.active)
+        """The number of active records."""
+        return self._active
+
+    @property
+    def total(self) -> int:
+        """The number of records, soft-deleted ones included."""
+        return len(self._blobs)
 
     # -- writes --------------------------------------------------------------------------------
     def insert(self, record: dict[str, Any]) -> dict[str, Any]:
-        """Add a new record (it must carry a unique `id`)."""
+        """Add a new record (it must carry an `id`; an id already stored replaces that record)."""
         rid = record["id"]
-        self.rows[rid] = record
-        self.seq[rid] = self._next
-        self._next += 1
-        if record.get("isActive", True):
-            self.active[rid] = record
-            self._index(rid, record)
+        if rid in self._slots:
+            return self.replace(record)
+        slot = len(self._blobs)
+        self._blobs.append(_encode(record))
+        self._slots[rid] = slot
+        active = bool(record.get("isActive", True))
+        self._live.append(active)
+        for column in self._columns.values():
+            column.values.append(column.value_of(record))
+        if active:
+            self._active += 1
+            self._index(slot, record)
         return record
 
     def replace(self, record: dict[str, Any]) -> dict[str, Any]:
         """Store a new version of an existing record, keeping its place in the order."""
-        rid = record["id"]
-        old = self.rows[rid]
-        was_active = rid in self.active
-        self.rows[rid] = record
-        if not record.get("isActive", True):
-            if was_active:
-                self._unindex(rid, old)
-            self.active.pop(rid, None)
-            return record
-        if was_active:
-            self.active[rid] = record
-            self._reindex(rid, old, record)
-        else:
-            # Re-activation keeps creation order by rebuilding the ordered view.
-            self.active[rid] = record
-            self.active = dict(sorted(self.active.items(), key=lambda kv: self.seq[kv[0]]))
-            self._index(rid, record)
+        slot = self._slots[record["id"]]
+        old = orjson.loads(self._blobs[slot])
+        was_active = self._live[slot] == 1
+        active = bool(record.get("isActive", True))
+        self._blobs[slot] = _encode(record)
+        self._live[slot] = active
+        for column in self._columns.values():
+            column.values[slot] = column.value_of(record)
+        if was_active and active:
+            self._reindex(slot, old, record)
+        elif was_active:
+            self._active -= 1
+            self._unindex(slot, old)
+        elif active:
+            self._active += 1
+            self._index(slot, record)
         return record
 
     def clear(self) -> None:
-        self.rows.clear()
-        self.active.clear()
-        self.seq.clear()
+        self._blobs.clear()
+        self._slots.clear()
+        self._live.clear()
+        self._active = 0
         for index in self.indexes.values():
             index.clear()
-        self._dirty.clear()
+        for column in self._columns.values():
+            column.values.clear()
+            column.shared.clear()
 
     # -- reads ---------------------------------------------------------------------------------
     def get(self, rid: str, *, include_inactive: bool = False) -> dict[str, Any] | None:
         """The record with this id; soft-deleted ones only with `include_inactive`."""
-        if include_inactive:
-            return self.rows.get(rid)
-        return self.active.get(rid)
-
-    def candidates(self, field: str, keys: Iterable[Any]) -> tuple[int, Iterator[dict[str, Any]]] | None:
-        """Active records whose indexed `field` has any of `keys`, in creation order, with their
-        count; None when the field is not indexed."""
-        index = self.indexes.get(field)
-        if index is None:
+        slot = self._slots.get(rid)
+        if slot is None or not (include_inactive or self._live[slot]):
             return None
-        buckets = [self._ordered(field, key) for key in {index_key(k) for k in keys} if index.get(key)]
-        if not buckets:
-            return 0, iter(())
-        if len(buckets) == 1:
-            bucket = buckets[0]
-            return len(bucket), (self.active[rid] for rid in bucket)
-        # A record with an array field can sit in several buckets: merge by order, skip repeats.
-        merged = heapq.merge(*buckets, key=self.seq.__getitem__)
-        seen: set[str] = set()
-        ids = [rid for rid in merged if not (rid in seen or seen.add(rid))]  # type: ignore[func-returns-value]
-        return len(ids), (self.active[rid] for rid in ids)
+        return orjson.loads(self._blobs[slot])
 
     def scan(self) -> Iterator[dict[str, Any]]:
         """Every active record in creation order."""
-        return iter(self.active.values())
+        return self.decode(self.positions())
+
+    def records(self, *, include_inactive: bool = True) -> list[dict[str, Any]]:
+        """Every record in creation order (soft-deleted ones too, unless `include_inactive=False`)."""
+        if include_inactive:
+            return [orjson.loads(blob) for blob in self._blobs]
+        return list(self.scan())
+
+    @property
+    def rows(self) -> Mapping[str, dict[str, Any]]:
+        """A read-only view id → record of every record, soft-deleted ones included, in creation order."""
+        return _RowsView(self)
+
+    # -- slots (for filters.select) ------------------------------------------------------------
+    def positions(self) -> Sequence[int]:
+        """The slots of the active records, ascending."""
+        if self._active == len(self._blobs):
+            return range(len(self._blobs))
+        return list(compress(range(len(self._live)), self._live))
+
+    @property
+    def all_active(self) -> bool:
+        """True when no record is soft-deleted (so every slot is an active record)."""
+        return self._active == len(self._blobs)
+
+    def indexed(self, field: str, keys: Iterable[Any]) -> Sequence[int] | None:
+        """The slots of the active records whose indexed `field` has any of `keys` (compared as
+        `index_key` folds them), ascending; None when the field has no index. Read-only."""
+        index = self.indexes.get(field)
+        if index is None:
+            return None
+        buckets = [b for b in (index.get(k) for k in {index_key(k) for k in keys}) if b is not None]
+        if not buckets:
+            return []
+        if len(buckets) == 1:
+            bucket = buckets[0]
+            return [bucket] if isinstance(bucket, int) else bucket
+        # A record with an array field can sit in several buckets: merge, drop repeats.
+        merged: set[int] = set()
+        for bucket in buckets:
+            if isinstance(bucket, int):
+                merged.add(bucket)
+            else:
+                merged.update(bucket)
+        return sorted(merged)
+
+    def column(self, field: str, form: str = "value") -> list[Any]:
+        """Every slot's `field` in `form` (see FORMS), soft-deleted slots included. Read-only."""
+        column = self._columns.get((field, form))
+        if column is None:
+            column = Column(field, form)
+            column.values = [column.value_of(orjson.loads(blob)) for blob in self._blobs]
+            self._columns[(field, form)] = column
+        return column.values
+
+    def decode(self, slots: Iterable[int]) -> Iterator[dict[str, Any]]:
+        """The records in these slots, freshly decoded."""
+        blobs = self._blobs
+        return (orjson.loads(blobs[slot]) for slot in slots)
 
     # -- indexes -------------------------------------------------------------------------------
-    def _keys(self, record: dict[str, Any], field: str) -> list[Any]:
+    @staticmethod
+    def _keys(record: dict[str, Any], field: str) -> set[Any]:
         value = record.get(field)
         if isinstance(value, list):
-            return [index_key(v) for v in value] or [None]
-        return [index_key(value)]
+            keys = {index_key(v) for v in value if not isinstance(v, (dict, list))}
+            return keys if value else {None}
+        if isinstance(value, dict):
+            return set()
+        return {index_key(value)}
 
-    def _ordered(self, field: str, key: Any) -> dict[str, None]:
-        bucket = self.indexes[field][key]
-        if (field, key) in self._dirty:
-            self._dirty.discard((field, key))
-            bucket = dict.fromkeys(sorted(bucket, key=self.seq.__getitem__))
-            self.indexes[field][key] = bucket
-        return bucket
-
-    def _add(self, field: str, key: Any, rid: str) -> None:
-        if isinstance(key, (dict, list)):
-            return
-        bucket = self.indexes[field].setdefault(key, {})
-        if bucket and self.seq[next(reversed(bucket))] > self.seq[rid]:
-            self._dirty.add((field, key))
-        bucket[rid] = None
-
-    def _index(self, rid: str, record: dict[str, Any]) -> None:
-        for field in self.indexes:
+    def _index(self, slot: int, record: dict[str, Any]) -> None:
+        for field, index in self.indexes.items():
             for key in self._keys(record, field):
-                self._add(field, key, rid)
+                _add(index, key, slot)
 
-    def _reindex(self, rid: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+    def _unindex(self, slot: int, record: dict[str, Any]) -> None:
+        for field, index in self.indexes.items():
+            for key in self._keys(record, field):
+                _remove(index, key, slot)
+
+    def _reindex(self, slot: int, old: dict[str, Any], new: dict[str, Any]) -> None:
         for field, index in self.indexes.items():
             before, after = self._keys(old, field), self._keys(new, field)
-            if before == after:
-                continue
-            for key in before:
-                bucket = index.get(key) if not isinstance(key, (dict, list)) else None
-                if bucket is not None and key not in after:
-                    bucket.pop(rid, None)
-                    if not bucket:
-                        del index[key]
-            for key in after:
-                if key not in before:
-                    self._add(field, key, rid)
+            for key in before - after:
+                _remove(index, key, slot)
+            for key in after - before:
+                _add(index, key, slot)
 
-    def _unindex(self, rid: str, record: dict[str, Any]) -> None:
-        for field, index in self.indexes.items():
-            for key in self._keys(record, field):
-                if isinstance(key, (dict, list)):
-                    continue
-                bucket = index.get(key)
-                if bucket is not None:
-                    bucket.pop(rid, None)
-                    if not bucket:
-                        del index[key]
+
+def _add(index: dict[Any, Bucket], key: Any, slot: int) -> None:
+    bucket = index.get(key)
+    if bucket is None:
+        index[key] = slot
+    elif isinstance(bucket, int):
+        if bucket != slot:
+            index[key] = [bucket, slot] if bucket < slot else [slot, bucket]
+    elif bucket[-1] < slot:
+        bucket.append(slot)
+    else:
+        at = bisect_left(bucket, slot)
+        if at == len(bucket) or bucket[at] != slot:
+            insort(bucket, slot)
+
+
+def _remove(index: dict[Any, Bucket], key: Any, slot: int) -> None:
+    bucket = index.get(key)
+    if bucket is None:
+        return
+    if isinstance(bucket, int):
+        if bucket == slot:
+            del index[key]
+        return
+    at = bisect_left(bucket, slot)
+    if at < len(bucket) and bucket[at] == slot:
+        del bucket[at]
+        if len(bucket) == 1:
+            index[key] = bucket[0]
+
+
+class _RowsView(Mapping[str, dict[str, Any]]):
+    """`Table.rows`: every record by id, decoded on access."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def __getitem__(self, rid: str) -> dict[str, Any]:
+        record = self._table.get(rid, include_inactive=True)
+        if record is None:
+            raise KeyError(rid)
+        return record
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table._slots)
+
+    def __len__(self) -> int:
+        return self._table.total
+
+    def values(self) -> list[dict[str, Any]]:  # type: ignore[override]
+        return self._table.records()

@@ -145,12 +145,12 @@ class World:
                 slug: {
                     "project": state.spec.project,
                     "service": state.spec.service,
-                    "objects": {name: list(table.rows.values()) for name, table in state.tables.items()},
+                    "objects": {name: table.records() for name, table in state.tables.items()},
                 }
                 for slug, state in self.services.items()
             },
             "fixtures": {
-                project: {name: list(table.rows.values()) for name, table in state.foreign.items()}
+                project: {name: table.records() for name, table in state.foreign.items()}
                 for project, state in self.projects.items()
             },
         }
@@ -179,4 +179,4 @@ class World:
                         table.insert(record)
         # Fresh ids must not collide with restored ones: move the generator on by what exists.
         self._rng = random.Random(f"twin-ids:{self.seed}:{sum(len(s.tables) for s in self.services.values())}:"
-                                  f"{sum(len(t.rows) for s in self.services.values() for t in s.tables.values())}")
+                                  f"{sum(t.total for s in self.services.values() for t in s.tables.values())}")
