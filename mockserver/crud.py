@@ -219,11 +219,14 @@ def list_conditions(ctx: Context, obj: DataObjectSpec | None = None) -> tuple[li
 def list_records(ctx: Context, conditions: list[Condition], applied: list[dict[str, Any]] | None = None) -> Result:
     """One page of the matching records, presented, with the total for `paging`."""
     offset = (ctx.page_number - 1) * ctx.page_size
-    total, window = select(ctx.table(), conditions, offset, ctx.page_size)
+    # Full records answer as stored: their JSON goes into the answer without a decode and re-encode
+    # (unless a response mutant needs to rewrite them as data).
+    raw = ctx.op.full_record and not ctx.op.joins and not mutants.active_rewrites()
+    total, window = select(ctx.table(), conditions, offset, ctx.page_size, raw=raw)
     if mutants.is_active(PAGING_TOTAL_WRONG):
         total = len(window)
     return Result(
-        data=[present(ctx, r) for r in window], total=total, page_number=ctx.page_number,
+        data=window if raw else [present(ctx, r) for r in window], total=total, page_number=ctx.page_number,
         page_size=ctx.page_size, filters=applied or [], presented=True,
     )
 

@@ -19,6 +19,7 @@ from .errors import ApiError, bad_request, forbidden, not_found
 from .identity import Identity, system_identity
 from .projection import present
 from .specindex import Operation
+from .store import RawJson
 from .workflows.base import Workflow
 from .world import ServiceState, World
 
@@ -28,13 +29,23 @@ JSON = "application/json"
 EMPTY_QUERY: MultiDictProxy[str] = MultiDictProxy(MultiDict())
 
 
+def _raw_fragment(value: Any) -> Any:
+    if isinstance(value, RawJson):
+        return orjson.Fragment(value.json)
+    raise TypeError
+
+
+def _raw_decoded(value: Any) -> Any:
+    return orjson.loads(value.json) if isinstance(value, RawJson) else str(value)
+
+
 def encode(body: Any) -> bytes:
-    """orjson, with the stdlib encoder for what orjson refuses (such as integers beyond 64 bits
-    inside a client's Object value)."""
+    """orjson, splicing stored records (`RawJson`) in as they are, with the stdlib encoder for what
+    orjson refuses (such as integers beyond 64 bits inside a client's Object value)."""
     try:
-        return orjson.dumps(body)
+        return orjson.dumps(body, default=_raw_fragment)
     except TypeError:
-        return json.dumps(body, default=str).encode()
+        return json.dumps(body, default=_raw_decoded).encode()
 
 
 def json_response(body: Any, status: int, headers: dict[str, str] | None = None) -> web.Response:

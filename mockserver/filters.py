@@ -185,9 +185,10 @@ def _intersect(slots: Sequence[int], other: Sequence[int]) -> list[int]:
 
 
 def select(
-    table: Table, conditions: list[Condition], offset: int = 0, limit: int | None = None
-) -> tuple[int, list[dict[str, Any]]]:
-    """Total matches and the [offset, offset+limit) window of them, in creation order.
+    table: Table, conditions: list[Condition], offset: int = 0, limit: int | None = None, *, raw: bool = False
+) -> tuple[int, list[Any]]:
+    """Total matches and the [offset, offset+limit) window of them, in creation order; with `raw`,
+    the window's records come as their stored JSON (`RawJson`) where no predicate decoded them.
 
     Exact conditions on indexed fields narrow through the index (the smallest bucket first), the
     other conditions with a value test scan the table's column of their field, and only the rest
@@ -221,4 +222,5 @@ def select(
     if record_level:
         records = [r for r in table.decode(slots) if all(c.predicate(r) for c in record_level)]
         return len(records), records[offset:stop]
-    return len(slots), list(table.decode(slots[offset:stop]))
+    window = slots[offset:stop]
+    return len(slots), table.raw(window) if raw else list(table.decode(window))
