@@ -175,24 +175,35 @@ def measure(up: dict[str, servers.Server], exchanges: list[Exchange], lua: dict[
             run_dir: Path, extra: dict[str, Any]) -> dict[str, dict[str, wrk.Result]]:
     """Every server × request, interleaved: --rounds rounds, each giving every server a
     duration/rounds run of each request in turn (the server order rotating), so that other work
-    on the machine, if any, falls on all servers alike."""
+    on the machine, if any, falls on all servers alike. The servers not being measured are frozen
+    (SIGSTOP) meanwhile, so none of them works in the background on the measured server's core."""
     for name, server in up.items():
         runs = {e.name: (server.url + e.path, lua[e.name]) for e in exchanges}
-        extra["warmup"][name] = warm_up(server, runs, args) if args.warmup > 0 else "no warm-up"
-    busy = [tools.wait_idle(args.wait_idle)]
+        with server.alone(up.values()):
+            extra["warmup"][name] = warm_up(server, runs, args) if args.warmup > 0 else "no warm-up"
+    with contextlib.ExitStack() as frozen:
+        for server in up.values():
+            server.pause()
+            frozen.callback(server.resume)
+        busy = [tools.wait_idle(args.wait_idle)]
     collected: dict[str, dict[str, list[wrk.Result]]] = {name: {e.name: [] for e in exchanges} for name in up}
     order = list(up)
     for round_no in range(1, args.rounds + 1):
         for exchange in exchanges:
             for name in order:
-                result = wrk.run(up[name].url + exchange.path, lua[exchange.name], duration=args.duration / args.rounds,
-                                 connections=args.connections, cpu=args.load_cpu)
+                with up[name].alone(up.values()):
+                    result = wrk.run(up[name].url + exchange.path, lua[exchange.name], duration=args.duration / args.rounds,
+                                     connections=args.connections, cpu=args.load_cpu)
                 (run_dir / f"wrk-{name}-{exchange.name}-{round_no}.txt").write_text(result.raw)
                 tools.log(f"round {round_no} {name:9} {exchange.name:7} {result.requests_per_sec:9.0f} req/s  "
                           f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  errors {result.errors}")
                 collected[name][exchange.name].append(result)
         order = order[1:] + order[:1]
-        busy.append(tools.cpu_busy())  # every server is idle now: this is other work
+        with contextlib.ExitStack() as frozen:  # every server frozen: what is left is other work
+            for server in up.values():
+                server.pause()
+                frozen.callback(server.resume)
+            busy.append(tools.cpu_busy())
     extra["busy"] = max(busy)
     return {name: {req: wrk.combine(runs) for req, runs in by.items()} for name, by in collected.items()}
 
