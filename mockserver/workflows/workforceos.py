@@ -398,30 +398,13 @@ def _checkout_result(ctx: Context, subscription: dict[str, Any], ticket: dict[st
     }
 
 
-def _unrelated_event(ctx: Context) -> Result | None:
-    """A signed Stripe event about no order at all (`customer.created`, `payment_method.attached`,
-    a refund made without metadata…) is acknowledged and ignored; answering 404 would only make
-    Stripe retry it. Everything else (unsigned, or naming an order) goes to the shared callback.
-
-    Engine note: this belongs in `payments.callback_handler`, which acknowledges another service's
-    events but answers 404 for events that name no order.
-    """
-    obj = ((ctx.body.get("data") or {}).get("object")) or {}
-    if (obj.get("metadata") or {}).get("orderId"):
-        return None
-    header = ctx.headers.get("Stripe-Signature", "") if ctx.headers is not None else ""
-    if not gateway(ctx).verify_signature(ctx.raw_body, header):
-        return None
-    return Result(data={}, presented=True, extra={"ignored": f"event {ctx.body.get('id')} names no {SUBSCRIPTION}"})
-
-
 def following_checkout(shared: Handler) -> Handler:
     """The shared refresh (or a user's callback), first following a checkout ticket: once the
     session is paid the ticket is linked to its intent and the shared handler reads that; while it
     is unpaid the session answers (and an expired one closes the subscription)."""
     async def refresh(ctx: Context) -> Result:
-        if ctx.role == "system":
-            return _unrelated_event(ctx) or await shared(ctx)
+        if ctx.role == "system":  # Stripe's own call: the shared callback judges and applies it
+            return await shared(ctx)
         if not ctx.path:
             if not ctx.body.get("companySubscriptionId"):
                 # A missing reference is a 404 as everywhere else (the spec leaves it optional).
