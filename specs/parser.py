@@ -127,11 +127,27 @@ class GuideParser:
             data_objects=objects,
             source=self.source,
         )
-        service.apis = list(self._apis(api_ref, service))
+        service.apis = self._unique_routes(list(self._apis(api_ref, service)))
         if not service.apis:
             raise GuideError(f"{self.source}: not a frontend guide: no API in its 'API Reference' section")
         service.warnings = self.warnings
         return service
+
+    def _unique_routes(self, apis: list[Api]) -> list[Api]:
+        """One API per method and route (OpenAPI holds one operation there): a later API on a taken
+        route is left out, with a warning naming both, rather than silently replacing the first."""
+        taken: dict[tuple[str, str], Api] = {}
+        kept = []
+        for api in apis:
+            key = (api.method.upper(), api.path.lower())
+            first = taken.get(key)
+            if first is not None:
+                self.warn(api.line - 1, "duplicate-route",
+                          f"{api.name}: {api.method} {api.route} is already {first.name}'s (line {first.line}); left out")
+                continue
+            taken[key] = api
+            kept.append(api)
+        return kept
 
     def warn(self, index: int, code: str, message: str) -> None:
         self.warnings.append(GuideWarning(line=index + 1, code=code, message=message))

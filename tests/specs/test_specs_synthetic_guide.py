@@ -343,3 +343,18 @@ def test_twin_specs_build_writes_the_synthetic_spec_and_check_then_passes(
     synthetic.apis["deletePet"] = synthetic.apis["deletePet"].replace("/v1/pets/:petId", "/v1/animals/:petId")
     synthetic.write(tmp_path, "clinic-guide.txt")
     assert main(["specs", "check", "--quiet", "--out", str(out), str(guide)]) == 1
+
+
+def test_a_second_api_on_a_taken_method_and_route_is_left_out_with_a_warning(synthetic: SyntheticGuide) -> None:
+    synthetic.apis["rescheduleAppointment"] = synthetic.api_section(
+        "Reschedule Appointment", "rescheduleAppointment", "PATCH", "/v1/Appointments/:appointmentId",
+        params=[("appointmentId", "ID", "true", "path"), ("scheduledAt", "Date", "true", "body")],
+        response=synthetic.envelope("appointment", "PATCH", "update", APPOINTMENT_RECORD),
+    )
+    service = parse(synthetic)
+    assert [a.name for a in service.apis].count("updateAppointment") == 1
+    assert "rescheduleAppointment" not in [a.name for a in service.apis]
+    [warning] = [w for w in service.warnings if w.code == "duplicate-route"]
+    assert warning.line == synthetic.line_of("Reschedule Appointment API", exact=True)
+    assert "updateAppointment" in warning.message
+    assert operation_by_id(emit_openapi(service), "updateAppointment")
