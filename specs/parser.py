@@ -397,6 +397,12 @@ class GuideParser:
         params_end = method_index if method_index >= 0 else (response_index if response_index >= 0 else stop)
         parameters = self._parameters(route_index, params_end, name)
         filters = self._filters(route_index, params_end, name)
+        # A filter named like a request parameter would make two query parameters of one name.
+        taken = {p.name for p in parameters} | {"pageNumber", "pageRowCount"}
+        for flt in [f for f in filters if f.name in taken]:
+            self.warn(route_index, "filter-shadows-parameter",
+                      f"{name}: filter {flt.name} has the name of a request parameter; the parameter is kept")
+        filters = [f for f in filters if f.name not in taken]
 
         verb = re.match(r"[a-z]+", name)
         action_guess = _action_from_verb(verb.group(0) if verb else "", method)

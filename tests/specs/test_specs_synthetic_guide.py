@@ -358,3 +358,19 @@ def test_a_second_api_on_a_taken_method_and_route_is_left_out_with_a_warning(syn
     assert warning.line == synthetic.line_of("Reschedule Appointment API", exact=True)
     assert "updateAppointment" in warning.message
     assert operation_by_id(emit_openapi(service), "updateAppointment")
+
+
+def test_a_filter_named_like_a_request_parameter_leaves_one_parameter_of_that_name(synthetic: SyntheticGuide) -> None:
+    synthetic.apis["listAppointments"] = synthetic.api_section(
+        "List Appointments", "listAppointments", "GET", "/v1/appointments", default="list",
+        params=[("reason", "String", "false", "query")],
+        filters=[("visitStatus", "Enum", "Where the visit stands."), ("reason", "String", "Why the owner booked.")],
+        response=synthetic.envelope("appointments", "GET", "list", [APPOINTMENT_RECORD, {}, {}], paging=True),
+    )
+    service = parse(synthetic)
+    assert [f.name for f in api(service, "listAppointments").filters] == ["visitStatus"]
+    assert [w.code for w in service.warnings].count("filter-shadows-parameter") == 1
+    spec = emit_openapi(service)
+    validate_openapi(spec)
+    listed = [p.get("name") for p in operation_by_id(spec, "listAppointments")["parameters"]]
+    assert listed.count("reason") == 1
