@@ -29,6 +29,7 @@ WORLD = web.AppKey("world", World)
 FAULTS = web.AppKey("faults", FaultSet)
 SETTINGS = web.AppKey("settings", dict)
 CONTROL_PREFIX = "/__twin"
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
 CORS_HEADERS = "Authorization, Content-Type, mbx-company-codename, Idempotency-Key, Stripe-Signature, X-Requested-With"
 
 
@@ -54,6 +55,7 @@ def twin_middleware(world: World, faults: FaultSet) -> Callable[..., Awaitable[w
 
     A closure over the world and the faults, so the hot path does no application look-ups."""
     journal = world.journal
+    revision = world.revision
     now = world.clock.now
     clock_stamp = world.clock.timestamp
 
@@ -65,6 +67,9 @@ def twin_middleware(world: World, faults: FaultSet) -> Callable[..., Awaitable[w
         if method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
             return _preflight(request)
         started = time.perf_counter()
+        if method not in READS:
+            # Whatever it is (control API, Stripe, a callback), it may change what reads answer.
+            revision.bump()
         path = request.path
         control = path.startswith(CONTROL_PREFIX)
         response: web.StreamResponse | None = None
@@ -120,7 +125,7 @@ def load_services(spec_paths: list[Path] | None = None) -> list[ServiceSpec]:
     return [load_service(p) for p in (spec_paths or default_spec_paths())]
 
 
-def add_service_routes(app: web.Application, world: World) -> dict[str, Workflow]:
+def add_service_routes(app: web.Application, world: World, *, read_cache: bool = True) -> dict[str, Workflow]:
     """One route per operation at `<base path><path>`; mixed-case routes also answer in lower case
     (the backends' router is case-insensitive). Returns each service's workflow by slug."""
     workflows: dict[str, Workflow] = {}
@@ -128,7 +133,7 @@ def add_service_routes(app: web.Application, world: World) -> dict[str, Workflow
         spec = state.spec
         workflow = workflows[spec.slug] = workflow_for(spec)
         for op in spec.operations:
-            handler = OperationHandler(world, state, op, workflow)
+            handler = OperationHandler(world, state, op, workflow, read_cache=read_cache)
             path = spec.base_path + op.path
             app.router.add_route(op.method, path, handler.handle)
             lower = spec.base_path + "".join(
@@ -192,7 +197,7 @@ def create_app(
     app[FAULTS] = faults
     app[SETTINGS] = {"state_file": state_file, **(settings or {})}
     control.add_routes(app)
-    workflows = add_service_routes(app, world)
+    workflows = add_service_routes(app, world, read_cache=bool(app[SETTINGS].get("read_cache", True)))
     mount_stripe(app, world, workflows, seed=seed)
     if state_file is not None:
         app.on_shutdown.append(_save_state)

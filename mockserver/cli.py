@@ -21,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--mutant", action="append", default=[], help="start with a deliberate defect (for testing the suite)")
     parser.add_argument("--public-url", help="the URL browsers reach the twin at (default http://HOST:PORT)")
     parser.add_argument("--access-log", action="store_true", help="log every request")
+    parser.add_argument("--no-read-cache", action="store_true",
+                        help="compute every read afresh (by default answers to identical reads are kept between writes)")
     parser.add_argument("--webhook-secret", default=os.environ.get("TWIN_WEBHOOK_SECRET", "whsec_twin_test"),
                         help="the fake Stripe's webhook signing secret (default $TWIN_WEBHOOK_SECRET or whsec_twin_test)")
     parser.set_defaults(handler=run)
@@ -40,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     public_url = args.public_url or f"http://{args.host}:{args.port}"
     try:
         app = create_app(args.spec, seed=args.seed, state_file=args.state_file, active_mutants=args.mutant,
-                         settings={"public_url": public_url, "webhook_secret": args.webhook_secret})
+                         settings={"public_url": public_url, "webhook_secret": args.webhook_secret,
+                                   "read_cache": not args.no_read_cache})
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -16,6 +16,7 @@ class Clock:
     def __init__(self, frozen_at: datetime | None = None) -> None:
         self._offset = timedelta(0)
         self._frozen_at = frozen_at
+        self.generation = 0  # bumped whenever the clock is moved, frozen or reset
 
     def now(self) -> datetime:
         """The current instant (timezone-aware, UTC)."""
@@ -31,17 +32,20 @@ class Clock:
     def advance(self, seconds: float) -> datetime:
         """Move the clock forward (or back, with a negative value) and return the new now."""
         self._offset += timedelta(seconds=seconds)
+        self.generation += 1
         return self.now()
 
     def freeze(self, at: datetime | None = None) -> datetime:
         """Stop the clock at `at` (default: the current instant)."""
         self._frozen_at = (at or self.now()) - self._offset
+        self.generation += 1
         return self.now()
 
     def reset(self) -> None:
         """Back to real time with no offset."""
         self._offset = timedelta(0)
         self._frozen_at = None
+        self.generation += 1
 
     @property
     def frozen(self) -> bool:

@@ -45,6 +45,11 @@ def activate(names: list[str] | set[str]) -> None:
     _ACTIVE.update(names)
 
 
+def any_active() -> bool:
+    """True when any defect is switched on."""
+    return bool(_ACTIVE)
+
+
 def is_active(name: str) -> bool:
     """True when the defect `name` is switched on."""
     return name in _ACTIVE

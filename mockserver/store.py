@@ -95,11 +95,26 @@ class Column:
         return value
 
 
+class Revision:
+    """A count of writes, shared by every table of a world: an answer computed while it held one
+    value is still right as long as it holds it (the read cache relies on this)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def bump(self) -> None:
+        self.value += 1
+
+
 class Table:
     """The records of one data object."""
 
-    def __init__(self, name: str, indexed: Iterable[str] = (), columns: Iterable[tuple[str, str]] = ()) -> None:
+    def __init__(self, name: str, indexed: Iterable[str] = (), columns: Iterable[tuple[str, str]] = (),
+                 revision: Revision | None = None) -> None:
         self.name = name
+        self.revision = revision or Revision()
         self._blobs: list[bytes] = []  # slot -> the record's JSON
         self._slots: dict[str, int] = {}  # id -> slot
         self._live = bytearray()  # slot -> 1 while the record is active
@@ -124,6 +139,7 @@ class Table:
         rid = record["id"]
         if rid in self._slots:
             return self.replace(record)
+        self.revision.bump()
         slot = len(self._blobs)
         self._blobs.append(_encode(record))
         self._slots[rid] = slot
@@ -139,6 +155,7 @@ class Table:
     def replace(self, record: dict[str, Any]) -> dict[str, Any]:
         """Store a new version of an existing record, keeping its place in the order."""
         slot = self._slots[record["id"]]
+        self.revision.bump()
         old = orjson.loads(self._blobs[slot])
         was_active = self._live[slot] == 1
         active = bool(record.get("isActive", True))
@@ -157,6 +174,7 @@ class Table:
         return record
 
     def clear(self) -> None:
+        self.revision.bump()
         self._blobs.clear()
         self._slots.clear()
         self._live.clear()

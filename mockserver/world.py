@@ -19,7 +19,7 @@ import fixtures
 from .clock import Clock, isoformat
 from .identity import Authenticator, Persona
 from .specindex import DataObjectSpec, ServiceSpec
-from .store import Table
+from .store import Revision, Table
 
 JOURNAL_SIZE = 2000
 JOURNAL_FIELDS = ("time", "method", "path", "query", "status", "api", "userId", "elapsedMs")
@@ -69,12 +69,15 @@ class World:
         self.projects: dict[str, ProjectState] = {}
         # Raw tuples (JOURNAL_FIELDS) on the request path; formatted only when someone reads them.
         self.journal: deque[tuple[Any, ...]] = deque(maxlen=JOURNAL_SIZE)
+        # Bumped by every write to any table of this world (and by the twin on every other change).
+        self.revision = Revision()
         self._secret = secret
         self.reset()
 
     # -- lifecycle -----------------------------------------------------------------------------
     def reset(self) -> None:
         """Back to the seeded start: empty service tables, fresh fixtures, same ids as last time."""
+        self.revision.bump()
         self._rng = random.Random(f"twin-ids:{self.seed}")
         # Request ids: a seeded UUID-shaped prefix and a counter (a uuid4 per request is slow).
         prefix = str(uuid.UUID(int=random.Random(f"twin-requests:{self.seed}").getrandbits(128), version=4))
@@ -86,7 +89,8 @@ class World:
             merged = foreign_by_project.setdefault(state.spec.project, {})
             for name, fields in state.spec.foreign_objects.items():
                 merged.setdefault(name, {}).update(fields)
-            state.tables = {name: Table(name, indexed_fields(obj)) for name, obj in state.spec.data_objects.items()}
+            state.tables = {name: Table(name, indexed_fields(obj), revision=self.revision)
+                            for name, obj in state.spec.data_objects.items()}
             state.webhook_events = set()
         personas: list[Persona] = []
         self.projects = {}
@@ -100,7 +104,8 @@ class World:
             personas += project_personas
             tables = {}
             for name, records in data.objects.items():
-                table = Table(name, ("tutorId", "hostId", "tutorProfileId", "coursePackId", "codename"))
+                table = Table(name, ("tutorId", "hostId", "tutorProfileId", "coursePackId", "codename"),
+                              revision=self.revision)
                 for record in records:
                     table.insert(dict(record))
                 tables[name] = table
