@@ -71,6 +71,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="before measuring, wait up to this long for other work on the machine to stop "
                              "(default 0: only measure and report how busy it was)")
     parser.add_argument("--strict", action="store_true", help="also exit 1 when a target is missed")
+    parser.add_argument("--no-read-cache", action="store_true",
+                        help="run the twin with --no-read-cache: every GET computed afresh (default: identical reads "
+                             "between writes are answered from memory, as users get them)")
     parser.add_argument("--wiremock-no-journal", action="store_true",
                         help="run WireMock without its request journal (the twin always keeps one; default: both "
                              "keep the last 2000 requests)")
@@ -220,6 +223,9 @@ def report(results: dict[str, dict[str, wrk.Result]], extra: dict[str, Any], arg
     print(f"wrk -t1 -c{args.connections}, {args.duration:g} s per server and request in {args.rounds} interleaved rounds; "
           f"servers on cpu {args.server_cpu}, wrk on cpu {args.load_cpu}, loopback")
     print("warm-up: " + "; ".join(f"{LABELS[s]} {note}" for s, note in extra["warmup"].items()))
+    if "twin" in results:
+        print("twin read cache: " + ("off (--no-read-cache)" if args.no_read_cache else
+                                     "on (identical GETs between writes answered from memory)"))
     if "wiremock" in results:
         print("WireMock request journal: " + ("off (--wiremock-no-journal)" if args.wiremock_no_journal else
                                              "on, last 2000 requests (as the twin's own journal)"))
@@ -330,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.ExitStack() as stack:
         up: dict[str, servers.Server] = {}
         if "twin" in args.servers:
-            up["twin"] = stack.enter_context(servers.twin(scenario.spec_path, cpu=args.server_cpu, log_dir=run_dir).running())
+            up["twin"] = stack.enter_context(servers.twin(scenario.spec_path, cpu=args.server_cpu, log_dir=run_dir,
+                                                          read_cache=not args.no_read_cache).running())
             token, exchanges = prepare_twin(up["twin"], scenario)
             extra["body_bytes"]["twin"] = {e.name: len(e.response.encode()) for e in exchanges}
         else:
@@ -360,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         "spec": str(scenario.spec_path), "object": scenario.obj,
         "results": {s: {n: r.as_dict() for n, r in by.items()} for s, by in results.items()},
         "gate": gate, "targets": targets, "clean": clean, "wiremock_journal": not args.wiremock_no_journal,
+        "twin_read_cache": not args.no_read_cache,
     }, option=orjson.OPT_INDENT_2))
     if not clean:
         return 2

@@ -84,10 +84,10 @@ class OperationHandler:
         started = time.perf_counter()
         op = self.op
         cache, key = self.read_cache, None
-        if cache is not None and not mutants.any_active() and "$" not in request.query_string:
+        raw_path = request.raw_path  # as sent: the route with its query string, still %-encoded
+        if cache is not None and "$" not in raw_path and "%24" not in raw_path and not mutants.any_active():
             headers = request.headers
-            key = (request.raw_path, headers.get("Authorization"),
-                   headers.get(self.tenant_header) if self.tenant_header else None)
+            key = (raw_path, headers.get("Authorization"), headers.get(self.tenant_header) if self.tenant_header else None)
             kept = cache.get(key)
             if kept is not None:
                 return self._replay(kept, started)

@@ -78,9 +78,10 @@ class ReadCache:
     def get(self, key: tuple[str, str | None, str | None]) -> Answer | None:
         """The kept answer to this request, if the world has not changed since it was computed."""
         answer = self._answers.get(key)
-        if answer is None or answer.stamp != self.stamp():
+        if answer is None:
             return None
-        return answer
+        world = self._world
+        return answer if answer.stamp == (world.revision.value, world.clock.generation) else None
 
     def put(self, key: tuple[str, str | None, str | None], answer: Answer) -> None:
         """Keep an answer (computed at `answer.stamp`, taken before computing it)."""
