@@ -78,10 +78,7 @@ class ReadCache:
     def get(self, key: tuple[str, str | None, str | None]) -> Answer | None:
         """The kept answer to this request, if the world has not changed since it was computed."""
         answer = self._answers.get(key)
-        if answer is None:
-            return None
-        world = self._world
-        return answer if answer.stamp == (world.revision.value, world.clock.generation) else None
+        return answer if answer is not None and answer.stamp == self.stamp() else None
 
     def put(self, key: tuple[str, str | None, str | None], answer: Answer) -> None:
         """Keep an answer (computed at `answer.stamp`, taken before computing it)."""

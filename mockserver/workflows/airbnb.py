@@ -63,14 +63,14 @@ from typing import Any
 from .. import mutants
 from ..clock import isoformat
 from ..context import Context, Result
-from ..crud import check_references, find_one, list_, new_record, save, visible
+from ..crud import check_references, find_one, new_record, save, visible
 from ..errors import bad_request, forbidden, not_found
 from ..filters import Condition, exact, select
 from ..specindex import DataObjectSpec, ServiceSpec
 from ..store import Table
 from ..stripe import StripeError
 from .base import Handler, Workflow
-from .payments import PaymentFlow, callback_apis, gateway, payment_handlers
+from .payments import PaymentFlow, callback_apis, gateway, own_payment_methods, payment_handlers
 
 ADMIN, HOST, GUEST = "admin", "host", "guest"
 
@@ -520,13 +520,6 @@ async def update_dispute(ctx: Context) -> Result:
     return Result(data=updated)
 
 
-async def list_payment_customer_methods(ctx: Context) -> Result:
-    """`GET /v1/paymentcustomermethods/{userId}`: a user's own saved cards (any user's for admins)."""
-    if ctx.role != ADMIN and ctx.path.get("userId") != ctx.user_id:
-        raise forbidden("errMsg_accessDenied", "userId: a user may list only their own payment methods")
-    return await list_(ctx)
-
-
 # -- the payment flow ----------------------------------------------------------------------------
 def _event_object(ctx: Context) -> dict[str, Any]:
     """The object a Stripe event carries (`data.object`), {} when the body has none."""
@@ -588,14 +581,10 @@ def booking_management(spec: ServiceSpec) -> Workflow:
         "createPaymentRecord": create_payment_record,
         "createDispute": create_dispute,
         "updateDispute": update_dispute,
-        "listPaymentCustomerMethods": list_payment_customer_methods,
+        "listPaymentCustomerMethods": own_payment_methods(ADMIN),
     }
-    apis = {op.api for op in spec.operations}
-    return Workflow(
-        name="airbnb.bookingManagement",
-        access={api: roles for api, roles in ACCESS.items() if api in apis},
-        scope=scope,
-        handlers={api: handler for api, handler in handlers.items() if api in apis},
+    return Workflow.for_spec(
+        spec, name="airbnb.bookingManagement", access=ACCESS, scope=scope, handlers=handlers,
         webhook_apis=callback_apis(FLOW, spec.operations),
     )
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..context import Context, Result
     from ..filters import Condition
+    from ..specindex import ServiceSpec
 
 Handler = Callable[["Context"], Awaitable["Result"]]
 ScopeRule = Callable[["Context", str], "list[Condition] | None"]
@@ -38,6 +39,14 @@ class Workflow:
     # bearer token (the handler verifies the signature instead).
     webhook_apis: frozenset[str] = frozenset()
     notes: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def for_spec(cls, spec: ServiceSpec, *, access: dict[str, frozenset[str]], handlers: dict[str, Handler],
+                 **options: Any) -> Workflow:
+        """A service's workflow, its role table and handlers kept to the APIs `spec` defines."""
+        apis = {op.api for op in spec.operations}
+        return cls(access={api: roles for api, roles in access.items() if api in apis},
+                   handlers={api: handler for api, handler in handlers.items() if api in apis}, **options)
 
     def allows(self, api: str, role: str) -> bool:
         """True when `role` may call `api` (APIs missing from the table are open to every role)."""

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import mutants
 from ..context import Context, Result
-from ..crud import find_one, new_record, save
-from ..errors import ApiError, bad_request, not_found
+from ..crud import find_one, list_, new_record, save
+from ..errors import ApiError, bad_request, forbidden, not_found
 from ..filters import exact, select
 from ..stripe import StripeError
 
@@ -287,6 +287,15 @@ def _link_checkout_payment(ctx: Context, flow: PaymentFlow, order: dict[str, Any
         ctx.table(flow.payment).insert(new_record(ctx, values, obj))
     else:
         save(ctx, payment, values, obj)
+
+
+def own_payment_methods(admin_role: str) -> Handler:
+    """`GET /v1/paymentcustomermethods/{userId}`: a user's own saved cards (any user's for `admin_role`)."""
+    async def list_methods(ctx: Context) -> Result:
+        if ctx.role != admin_role and ctx.path.get("userId") != ctx.user_id:
+            raise forbidden("errMsg_accessDenied", "userId: a user may list only their own payment methods")
+        return await list_(ctx)
+    return list_methods
 
 
 def payment_handlers(flow: PaymentFlow, operations: list[Operation]) -> dict[str, Handler]:

@@ -60,14 +60,14 @@ from typing import Any
 from .. import mutants
 from ..clock import isoformat
 from ..context import Context, Result
-from ..crud import base_conditions, check_references, list_, list_conditions, new_record, save, visible
+from ..crud import base_conditions, check_references, list_conditions, new_record, save, visible
 from ..errors import bad_request, forbidden, not_found
 from ..filters import Condition, exact, select
 from ..specindex import DataObjectSpec, ServiceSpec
 from ..store import Table
 from ..stripe.errors import StripeError
 from .base import Handler, Workflow
-from .payments import PaymentFlow, callback_apis, gateway, payment_handlers
+from .payments import PaymentFlow, callback_apis, gateway, own_payment_methods, payment_handlers
 
 ADMIN, TUTOR, STUDENT = "admin", "tutor", "student"
 
@@ -465,13 +465,6 @@ async def check_enrollment_completion(ctx: Context) -> Result:
     return _answer(ctx, checked)
 
 
-async def list_payment_customer_methods(ctx: Context) -> Result:
-    """`GET /v1/paymentcustomermethods/{userId}`: a user's own saved cards (any user's for admins)."""
-    if ctx.role != ADMIN and ctx.path.get("userId") != ctx.user_id:
-        raise forbidden("errMsg_accessDenied", "userId: a user may list only their own payment methods")
-    return await list_(ctx)
-
-
 # -- the payment flow ----------------------------------------------------------------------------
 def _on_paid(ctx: Context, enrollment: dict[str, Any]) -> dict[str, Any]:
     """Paid: the enrollment opens; a payment landing on a canceled enrollment goes straight back."""
@@ -506,10 +499,6 @@ FLOW = PaymentFlow(
 )
 
 
-def _payment_handlers(spec: ServiceSpec) -> dict[str, Handler]:
-    return payment_handlers(FLOW, spec.operations)
-
-
 def enrollment_management(spec: ServiceSpec) -> Workflow:
     """The enrollmentManagement workflow: role table, scopes, business handlers and payments."""
     handlers: dict[str, Handler] = {
@@ -522,15 +511,11 @@ def enrollment_management(spec: ServiceSpec) -> Workflow:
         "cascadeCourseRemoval": cascade_handler("coursePackId", "coursePack"),
         "cleanupPendingEnrollments": cleanup_pending_enrollments,
         "checkEnrollmentCompletion": check_enrollment_completion,
-        "listPaymentCustomerMethods": list_payment_customer_methods,
-        **_payment_handlers(spec),
+        "listPaymentCustomerMethods": own_payment_methods(ADMIN),
+        **payment_handlers(FLOW, spec.operations),
     }
-    apis = {op.api for op in spec.operations}
-    return Workflow(
-        name="tutorhub.enrollmentManagement",
-        access={api: roles for api, roles in ACCESS.items() if api in apis},
-        scope=scope,
-        handlers={api: handler for api, handler in handlers.items() if api in apis},
+    return Workflow.for_spec(
+        spec, name="tutorhub.enrollmentManagement", access=ACCESS, scope=scope, handlers=handlers,
         webhook_apis=callback_apis(FLOW, spec.operations),
     )
 

@@ -459,12 +459,8 @@ def subscription_management(spec: ServiceSpec) -> Workflow:
     for api, wrap in wrappers.items():
         if api in handlers:
             handlers[api] = wrap(handlers[api])
-    apis = {op.api for op in spec.operations}
-    return Workflow(
-        name="workforceos.subscriptionManagement",
-        access={api: roles for api, roles in ACCESS.items() if api in apis},
-        scope=scope,
-        handlers={api: handler for api, handler in handlers.items() if api in apis},
+    return Workflow.for_spec(
+        spec, name="workforceos.subscriptionManagement", access=ACCESS, scope=scope, handlers=handlers,
         platform_roles=PLATFORM,
         webhook_apis=callback_apis(FLOW, spec.operations),
     )
