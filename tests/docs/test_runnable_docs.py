@@ -6,6 +6,7 @@ ports the docs name (8080, 8081, …) are mapped to free ones, in the commands a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -67,10 +68,8 @@ def run_blocks(blocks: list[Block], ports: dict[str, str]) -> list[str]:
         output, _ = process.communicate(timeout=180)
     finally:
         # whatever a block left running in the background (a second twin) goes with the session
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     pieces = re.split(f"{SEPARATOR}\\d+{SEPARATOR}\\n", output)
     return pieces[1:]
 
