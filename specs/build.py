@@ -138,6 +138,14 @@ class LoadedSpec:
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 
 
+def _one_line(error: Exception) -> str:
+    """A read error in one line (YAML's own message spans several)."""
+    mark = getattr(error, "problem_mark", None)
+    if isinstance(error, yaml.MarkedYAMLError) and mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
+    return " ".join(str(error).split())
+
+
 def load_specs(paths: Iterable[str | Path], report: Callable[[str], None] | None = None) -> list[LoadedSpec]:
     """The specs to serve or verify from spec files, guide files and folders of either, in the order
     given (a folder's files sorted). Guides are built in memory; nothing is written. `report` receives
@@ -153,8 +161,8 @@ def load_specs(paths: Iterable[str | Path], report: Callable[[str], None] | None
         if path.suffix.lower() in SPEC_SUFFIXES:
             try:
                 document = load_spec(path)
-            except (OSError, yaml.YAMLError) as error:
-                errors.append(f"{path.name}: not a readable spec ({error})")
+            except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+                errors.append(f"{path.name}: not a readable spec ({_one_line(error)})")
                 continue
             if not isinstance(document, dict) or "openapi" not in document:
                 errors.append(f"{path.name}: not an OpenAPI spec (no 'openapi' key)")
