@@ -41,12 +41,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if project is not None:
         results = project.results
-    failed = any(not _report(result, write=write, quiet=args.quiet) for result in results)
+    failed = not all([_report(result, write=write, quiet=args.quiet) for result in results])  # report every one
     if project is not None:
         for part in project.parts:
             print(f"{part}: not a service guide; no spec")
-        for error in project.errors:
-            print(f"error: {error}", file=sys.stderr)
+        for refused in project.errors:
+            print(f"error: {refused}", file=sys.stderr)
     if not write and failed:
         print("specs are stale or invalid: run `twin specs build` and commit the result", file=sys.stderr)
     if project is not None and project.errors:

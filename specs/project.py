@@ -63,7 +63,7 @@ def classify_guide(text: str, source: str = "<guide>", path: Path | None = None)
     if title is None:
         raise GuideError(f"{source}: not a frontend guide: expected a 'FRONTEND GUIDE FOR … - <part>' title near the top")
     name = title.group("title")
-    kind = next((kind for kind, pattern in _KINDS if pattern.search(name)), "other")
+    kind: PartKind = next((kind for kind, pattern in _KINDS if pattern.search(name)), "other")
     project = next((m.group("project") for m in map(_PROJECT_RE.search, head) if m), None)
     number = int(title.group("number")) if title.group("number") else None
     return GuidePart(kind=kind, title=name, text=text, form=form, source=source, path=path, number=number, project=project)
