@@ -31,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     where.add_argument("--base-url", help="root URL of the deployment (services at their base paths) or of a twin")
     where.add_argument("--env", choices=("preview", "staging", "production"), help="use the specs' server of that environment")
     parser.add_argument("--spec", action="extend", nargs="+", default=[], metavar="SPEC",
-                        help="spec file, slug or project (repeatable; default: all specs, or the twin's services)")
+                        help="spec file, guide file (Markdown or page text), folder of either, or a committed spec's slug "
+                             "or project (repeatable; default: all specs, or the twin's services)")
     parser.add_argument("--config", type=Path, help="YAML/JSON file with identities, hooks, data and settings")
     parser.add_argument("--junit", type=Path, metavar="FILE", help="write a JUnit XML report")
     parser.add_argument("--html", type=Path, metavar="FILE", help="write an HTML report")
@@ -81,6 +82,8 @@ def list_rules() -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Build the target, run the suite, write the reports; exit 0 only when every rule holds."""
+    from specs.parser import GuideError
+
     from .report import render_html, render_json, render_junit, render_text
     from .runner import verify
 
@@ -94,6 +97,10 @@ def run(args: argparse.Namespace) -> int:
             return 0
         target = build_target(base_url=args.base_url, env_name=args.env, specs=args.spec or None, config=config,
                               discover=not args.no_discovery, settings=_settings(args))
+    except GuideError as error:  # one line per guide or spec file refused
+        for line in str(error).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return 2
     except (ConfigError, FileNotFoundError, OSError, ImportError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

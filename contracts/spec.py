@@ -116,7 +116,9 @@ class ServiceSpec:
 
     @property
     def slug(self) -> str:
-        """`<project>-<service>` in lower case: the spec's file stem."""
+        """`<project>-<service>` in lower case (a committed spec's file stem; a guide may be named otherwise)."""
+        if self.project and self.service:
+            return f"{self.project}-{self.service}".lower()
         return self.path.stem
 
     def op(self, api: str) -> OperationFacts:
@@ -232,6 +234,23 @@ def load_spec(path: str | Path) -> ServiceSpec:
 def default_spec_paths() -> list[Path]:
     """Every committed spec (`specs/openapi/*.yaml`)."""
     return sorted(OPENAPI_DIR.glob("*.yaml"))
+
+
+def load_specs(names: list[str]) -> list[ServiceSpec]:
+    """The specs named: spec files, guide files (Markdown or page text) and folders of either (guides
+    built in memory by `specs.build.load_specs`, their warnings left out), or a committed spec's
+    slug or project. Raises `FileNotFoundError` for an unknown name, `ValueError` (a `GuideError`
+    naming each file) for files that are no spec or guide."""
+    from specs.build import load_specs as build_specs
+
+    out: list[ServiceSpec] = []
+    for name in names:
+        candidate = Path(name)
+        if candidate.is_dir() or (candidate.is_file() and candidate.suffix.lower() not in (".yaml", ".yml", ".json")):
+            out += [parse_spec(loaded.document, loaded.source.resolve()) for loaded in build_specs([candidate])]
+        else:
+            out.append(load_spec(find_spec(name)))
+    return out
 
 
 def find_spec(name: str) -> Path:

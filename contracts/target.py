@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import requests
 import yaml
 
-from .spec import ServiceSpec, default_spec_paths, find_spec, load_spec
+from .spec import ServiceSpec, default_spec_paths, load_spec, load_specs, parse_spec
 
 ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -284,6 +284,21 @@ def probe_twin(base_url: str, timeout: float = 3.0) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and isinstance(data.get("services"), list) else None
 
 
+def twin_specs(root: str, twin: dict[str, Any], timeout: float = 10.0) -> list[ServiceSpec]:
+    """The specs of a twin's services: a committed spec by its file name; any other (a spec or guide
+    of the team's own, built by the twin) as the document the twin serves at `/__twin/specs/<slug>`."""
+    known = {p.name: p for p in default_spec_paths()}
+    out = []
+    for service in twin["services"]:
+        if service.get("spec") in known:
+            out.append(load_spec(known[service["spec"]]))
+            continue
+        response = requests.get(f"{root}/__twin/specs/{service['slug']}", timeout=timeout)
+        response.raise_for_status()
+        out.append(parse_spec(response.json(), Path(str(service.get("spec") or service["slug"]))))
+    return out
+
+
 def twin_root(base_url: str) -> str:
     """scheme://host:port of a URL."""
     parts = urlsplit(base_url)
@@ -372,18 +387,16 @@ def build_target(*, base_url: str | None = None, env_name: str | None = None, sp
     env_name = env_name or config.get("env") or environ.get("TWIN_ENV")
     twin = probe_twin(base_url) if (base_url and discover and config.get("discover", True)) else None
     spec_names = specs or config.get("specs") or []
-    if spec_names:
-        paths = [find_spec(str(name)) for name in spec_names]
-    elif twin is not None:
-        known = {p.name: p for p in default_spec_paths()}
-        paths = [known[s["spec"]] for s in twin["services"] if s.get("spec") in known]
-    else:
-        paths = default_spec_paths()
     root = twin_root(base_url) if twin is not None and base_url else None
+    if spec_names:
+        loaded = load_specs([str(name) for name in spec_names])
+    elif twin is not None and root is not None:
+        loaded = twin_specs(root, twin)
+    else:
+        loaded = [load_spec(path) for path in default_spec_paths()]
     personas = twin_personas(root) if root else []
     services = []
-    for path in paths:
-        spec = load_spec(path)
+    for spec in loaded:
         own = _service_config(config, spec)
         if own.get("baseUrl"):
             url = str(own["baseUrl"]).rstrip("/")

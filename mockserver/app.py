@@ -6,13 +6,13 @@ import asyncio
 import logging
 import time
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from specs.build import default_spec_paths
+from specs.build import LoadedSpec, default_spec_paths, load_specs
 
 from . import envelope, mutants
 from .clock import Clock
@@ -120,9 +120,13 @@ def load_mutant_catalog() -> None:
                 raise
 
 
-def load_services(spec_paths: list[Path] | None = None) -> list[ServiceSpec]:
-    """The services of the given spec files (default: every committed spec)."""
-    return [load_service(p) for p in (spec_paths or default_spec_paths())]
+def load_services(spec_paths: Sequence[Path | LoadedSpec] | None = None) -> list[ServiceSpec]:
+    """The services of the given specs: loaded ones, or spec files, guide files and folders of either
+    (guides built in memory; see `specs.build.load_specs`). Default: every committed spec."""
+    sources = list(spec_paths or default_spec_paths())
+    loaded = [s for s in sources if isinstance(s, LoadedSpec)]
+    paths = [s for s in sources if not isinstance(s, LoadedSpec)]
+    return [load_service(s) for s in loaded + (load_specs(paths) if paths else [])]
 
 
 def add_service_routes(app: web.Application, world: World, *, read_cache: bool = True) -> dict[str, Workflow]:
@@ -173,7 +177,7 @@ def _segments(path: str) -> list[str]:
 
 
 def create_app(
-    spec_paths: list[Path] | None = None,
+    spec_paths: Sequence[Path | LoadedSpec] | None = None,
     *,
     seed: int = 0,
     clock: Clock | None = None,

@@ -15,7 +15,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("serve", help="run the stateful mock of every service")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port (default 8080)")
-    parser.add_argument("--spec", type=Path, action="append", help="a spec to serve (repeatable; default: all of specs/openapi)")
+    parser.add_argument("sources", nargs="*", type=Path, metavar="SOURCE",
+                        help="spec files, guide files (Markdown or page text) or folders of either to serve "
+                             "(default: all of specs/openapi); guides are built in memory")
+    parser.add_argument("--spec", type=Path, action="append", default=[],
+                        help="the same as SOURCE (repeatable)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the fixture data and ids (default 0)")
     parser.add_argument("--state-file", type=Path, help="load state from this file at start and save it at stop")
     parser.add_argument("--mutant", action="append", default=[], help="start with a deliberate defect (for testing the suite)")
@@ -32,16 +36,23 @@ def run(args: argparse.Namespace) -> int:
     """Start the server and block until interrupted."""
     from aiohttp import web
 
+    from specs.build import default_spec_paths, load_specs
+
     from .app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    for spec in args.spec or []:
-        if not spec.exists():
-            print(f"error: {spec}: no such spec file", file=sys.stderr)
-            return 2
+    try:
+        specs = load_specs([*args.sources, *args.spec] or default_spec_paths(), report=print)
+    except FileNotFoundError as error:
+        print(f"error: {error.filename}: no such spec, guide or folder", file=sys.stderr)
+        return 2
+    except ValueError as error:  # GuideError: one line per file refused
+        for line in str(error).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return 2
     public_url = args.public_url or f"http://{args.host}:{args.port}"
     try:
-        app = create_app(args.spec, seed=args.seed, state_file=args.state_file, active_mutants=args.mutant,
+        app = create_app(specs, seed=args.seed, state_file=args.state_file, active_mutants=args.mutant,
                          settings={"public_url": public_url, "webhook_secret": args.webhook_secret,
                                    "read_cache": not args.no_read_cache})
     except ValueError as error:

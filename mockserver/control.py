@@ -63,6 +63,18 @@ async def services(request: web.Request) -> web.Response:
 
 
 @_guarded
+async def spec_document(request: web.Request) -> web.Response:
+    """The OpenAPI document a mounted service is served from (built in memory when it came from a
+    guide), so a client or `twin verify` can read what the twin serves."""
+    world = _world(request)
+    slug = request.match_info["slug"]
+    state = world.services.get(slug)
+    if state is None:
+        raise ApiError(404, "errMsg_serviceNotFound", f"no service {slug!r}; mounted: {sorted(world.services)}")
+    return json_response(state.spec.document, 200)
+
+
+@_guarded
 async def personas(request: web.Request) -> web.Response:
     """Every persona with a ready-to-use bearer token (`?project=` narrows it)."""
     world = _world(request)
@@ -267,6 +279,7 @@ def add_routes(app: web.Application) -> None:
     """Mount the control API."""
     r = app.router
     r.add_get(f"{PREFIX}/services", services)
+    r.add_get(f"{PREFIX}/specs/{{slug}}", spec_document)
     r.add_get(f"{PREFIX}/personas", personas)
     r.add_post(f"{PREFIX}/login", login)
     r.add_post(f"{PREFIX}/reset", reset)

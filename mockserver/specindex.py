@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from specs.build import load_spec
+from specs.build import LoadedSpec, load_spec
 
 from .validation import CompiledParam, compile_body, compile_param
 
@@ -129,18 +129,21 @@ def _tenant_field(props: dict[str, dict[str, Any]], document: dict[str, Any], na
     return None
 
 
-def load_service(path: str | Path) -> ServiceSpec:
-    """Read one spec file into a `ServiceSpec` with compiled operations."""
-    document = load_spec(path)
+def load_service(source: str | Path | LoadedSpec) -> ServiceSpec:
+    """One spec (a spec file, or a spec already loaded, e.g. built from a guide) as a `ServiceSpec`
+    with compiled operations."""
+    if not isinstance(source, LoadedSpec):
+        source = LoadedSpec(load_spec(source), Path(source))
+    document = source.document
     info = document["info"]
     paging = document.get(f"{X}paging") or {}
     tenant = document.get(f"{X}tenant")
     service = ServiceSpec(
-        slug=Path(path).stem,
+        slug=source.slug,
         project=info[f"{X}project"],
         service=info[f"{X}service"],
         base_path=document.get(f"{X}base-path") or "",
-        spec_file=Path(path).name,
+        spec_file=source.name,
         tenant_header=tenant["header"] if tenant else None,
         data_objects={},
         foreign_objects={k: v.get("fields", {}) for k, v in (document.get(f"{X}foreign-objects") or {}).items()},

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .markdown import guide_form, markdown_to_text
 from .model import (
     Api,
     CrudRole,
@@ -50,13 +51,15 @@ _OBJECT_SUMMARY_RE = re.compile(r"^(?P<name>\w+) Data Object: (?P<desc>.*)$")
 _OBJECT_HEADING_RE = re.compile(r"^(?P<name>\w+) Data Object$")
 _ENUM_LINE_RE = re.compile(r"^-?\s*(?P<name>\w+): \[(?P<options>[^\]]*)\]\s*$")
 _RELATION_PROP_RE = re.compile(r"^- (?P<name>\w+): \w+$")
-_RELATION_TARGET_RE = re.compile(r"^(?P<target>\w+)\.(?P<field>\w+)$")
+# The page text breaks "Relation to" and "user.id" over two lines; the Markdown keeps them on one.
+_RELATION_TARGET_RE = re.compile(r"^(?:Relation to\s+)?(?P<target>\w+)\.(?P<field>\w+)$")
 _DEFAULTS_HEADING_RE = re.compile(r"^(?P<name>\w+) Default APIs$")
 _DEFAULTS_ROW_RE = re.compile(r"^\| (?P<op>Create|Update|Delete|Get|List) \| (?P<api>\w+) \|")
-_API_TITLE_RE = re.compile(r"^(?!API )[A-Z][\w]*(?: [\w]+)* API$")
+_API_TITLE_RE = re.compile(r"^(?!API )[A-Z_][\w]*(?: [\w]+)* API$")
 _API_NAME_RE = re.compile(r"^The (?P<name>\w+) API REST controller can be triggered")
 _PARAM_COUNT_RE = re.compile(r"has got (?P<count>\d+|no) (?:regular )?request parameters?")
 _FILTER_COUNT_RE = re.compile(r"supports (?P<count>\d+) optional filter parameters?")
+_PARAM_NOTE_RE = re.compile(r"^(?P<name>\w+) :(?P<text>.*)$")
 _FILTER_HEAD_RE = re.compile(r"^(?P<name>\w+) \((?P<type>\w+)\):\s*(?P<desc>.*)$")
 _METHOD_RE = re.compile(r"REST controller with the path (?P<method>[A-Z]+) (?P<route>\S+)")
 _DEFAULT_MARK_RE = re.compile(r"^\[Default (?P<role>\w+) API\]")
@@ -188,7 +191,7 @@ class GuideParser:
         header = match.group(1) if match else "mbx-company-codename"
         if not match:
             self.warn(start, "tenant-header", "tenant section names no header; assuming mbx-company-codename")
-        return TenantRule(header=header, description=" ".join(text.split("\n")[1:]).strip())
+        return TenantRule(header=header, description=" ".join(line.strip() for line in text.split("\n")[1:] if line.strip()))
 
     def _line_after(self, heading: str) -> str:
         index = self.lines.find(heading)
@@ -243,6 +246,11 @@ class GuideParser:
         index = header + 2
         while index < stop:
             line = self.lines[index].strip()
+            if line.startswith("|") and line.endswith("|") and len(cells := split_row(line)) > 2:
+                # a whole row on one line (the Markdown form): | name | Type | IsArray | …
+                yield self._property(cells[0], cells[1:], index)
+                index += 1
+                continue
             if not line.endswith("|") or line.startswith("|") or line.startswith("-"):
                 break
             name = line[:-1].strip()
@@ -375,7 +383,7 @@ class GuideParser:
             self.warn(route_index, "api-without-name", f"API {self.lines[title]!r} names no controller; skipped")
             return None, route_index + 1
         name = _API_NAME_RE.match(self.lines[name_index].strip()).group("name")  # type: ignore[union-attr]
-        _, route = self.lines.next_text(name_index, stop)
+        route_line, route = self.lines.next_text(name_index, stop)
         method_index = self.lines.find(lambda line: bool(_METHOD_RE.search(line)), route_index, stop)
         method = "GET"
         if method_index >= 0:
@@ -387,7 +395,7 @@ class GuideParser:
             self.warn(route_index, "no-method", f"{name}: no 'REST controller with the path METHOD' line; assuming GET")
         static = re.sub(r":\w+", "", route)
         if static != static.lower():
-            self.warn(name_index + 1, "mixed-case-route", f"{name}: route {route} has upper-case letters (kept as written)")
+            self.warn(route_line, "mixed-case-route", f"{name}: route {route} has upper-case letters (kept as written)")
 
         response_index = self.lines.find("REST Response", route_index, stop)
         example, end = self._response_example(response_index, stop, name)
@@ -439,15 +447,16 @@ class GuideParser:
             if count := _PARAM_COUNT_RE.search(line):
                 declared = 0 if count.group("count") == "no" else int(count.group("count"))
                 continue
+            # A parameter's note is a table row in the page text, a line of its own in the Markdown.
+            note = _PARAM_NOTE_RE.match(split_row(line)[0] if line.startswith("|") else line)
+            if note:
+                for param in params:
+                    if param.name == note.group("name") and note.group("text").strip():
+                        param.description = note.group("text").strip()
+                continue
             if not line.startswith("|") or line.startswith("| Parameter |") or line.startswith("|---"):
                 continue
             cells = split_row(line)
-            if re.match(r"^\w+ :", cells[0]):
-                name, _, text = cells[0].partition(" :")
-                for param in params:
-                    if param.name == name and text.strip():
-                        param.description = text.strip()
-                continue
             param = self._parameter(cells, index, api)
             if param is not None:
                 params.append(param)
@@ -767,7 +776,10 @@ def resolve_join(
 
 
 def parse_guide(text: str, source: str = "<guide>") -> Service:
-    """Parse one guide's text into a `Service` (warnings on `service.warnings`)."""
+    """Parse one guide, in either form (the generator's Markdown or the page text, told apart by
+    its content), into a `Service` (warnings on `service.warnings`, with the guide's line numbers)."""
+    if guide_form(text) == "markdown":
+        text = markdown_to_text(text)
     return GuideParser(text, source).parse()
 
 
