@@ -16,6 +16,7 @@ from specs.build import LoadedSpec, default_spec_paths, load_specs
 
 from . import envelope, mutants
 from .clock import Clock
+from .cors import CorsPolicy
 from .engine import ApiResponse, OperationHandler, json_response
 from .faults import FaultSet
 from .specindex import ServiceSpec, load_service
@@ -31,29 +32,35 @@ SETTINGS = web.AppKey("settings", dict)
 CONTROL_PREFIX = "/__twin"
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 CORS_HEADERS = "Authorization, Content-Type, mbx-company-codename, Idempotency-Key, Stripe-Signature, X-Requested-With"
+AUTH_GUIDES = web.AppKey("auth_guides", list)
 
 
-def _cors(request: web.Request, response: web.StreamResponse) -> None:
+def _cors(request: web.Request, response: web.StreamResponse, policy: CorsPolicy) -> None:
     origin = request.headers.get("Origin")
-    response.headers["Access-Control-Allow-Origin"] = origin or "*"
-    if origin:
-        response.headers["Vary"] = "Origin"
+    if not origin:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return
+    response.headers["Vary"] = "Origin"
+    if policy.allows(origin):
+        response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Credentials"] = "true"
 
 
-def _preflight(request: web.Request) -> web.Response:
+def _preflight(request: web.Request, policy: CorsPolicy) -> web.Response:
     response = web.Response(status=204)
-    _cors(request, response)
+    _cors(request, response, policy)
     response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
     response.headers["Access-Control-Allow-Headers"] = request.headers.get("Access-Control-Request-Headers") or CORS_HEADERS
     response.headers["Access-Control-Max-Age"] = "600"
     return response
 
 
-def twin_middleware(world: World, faults: FaultSet) -> Callable[..., Awaitable[web.StreamResponse]]:
+def twin_middleware(world: World, faults: FaultSet, cors: CorsPolicy | None = None) \
+        -> Callable[..., Awaitable[web.StreamResponse]]:
     """CORS, injected faults, the error envelope for unknown routes and crashes, the journal.
 
     A closure over the world and the faults, so the hot path does no application look-ups."""
+    policy = cors or CorsPolicy()
     journal = world.journal
     revision = world.revision
     now = world.clock.now
@@ -65,7 +72,7 @@ def twin_middleware(world: World, faults: FaultSet) -> Callable[..., Awaitable[w
     ) -> web.StreamResponse:
         method = request.method
         if method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-            return _preflight(request)
+            return _preflight(request, policy)
         started = time.perf_counter()
         if method not in READS:
             # Whatever it is (control API, Stripe, a callback), it may change what reads answer.
@@ -96,7 +103,7 @@ def twin_middleware(world: World, faults: FaultSet) -> Callable[..., Awaitable[w
                 log.exception("unhandled error on %s %s", method, path)
                 body = envelope.error(500, "errMsg_internalServerError", "the twin failed; see its log", now())
                 response = json_response(body, 500)
-        _cors(request, response)
+        _cors(request, response, policy)
         if not control:
             api, user = (response.api, response.user_id) if isinstance(response, ApiResponse) else (None, None)
             journal.append((clock_stamp(), method, path, request.query_string, response.status, api, user,
@@ -184,9 +191,15 @@ def create_app(
     state_file: Path | None = None,
     active_mutants: list[str] | None = None,
     settings: dict[str, Any] | None = None,
+    auth_guides: list[Path] | None = None,
 ) -> web.Application:
-    """The twin as an aiohttp application (used by `twin serve` and by tests)."""
-    from . import control
+    """The twin as an aiohttp application (used by `twin serve` and by tests).
+
+    `settings["cors_origins"]`: origins allowed besides loopback ones (see cors.py);
+    `auth_guides`: projects' authentication guides refining their auth API (see authapi.py)."""
+    from specs.auth import read_auth_guide
+
+    from . import authapi, control
 
     load_mutant_catalog()
     mutants.activate(active_mutants or [])
@@ -195,14 +208,18 @@ def create_app(
         import orjson
 
         world.restore(orjson.loads(state_file.read_bytes()))
+    guides = [read_auth_guide(path) for path in auth_guides or []]
     faults = FaultSet()
-    app = web.Application(middlewares=[twin_middleware(world, faults)], client_max_size=64 * 1024 * 1024)
+    cors = CorsPolicy((settings or {}).get("cors_origins") or ())
+    app = web.Application(middlewares=[twin_middleware(world, faults, cors)], client_max_size=64 * 1024 * 1024)
     app[WORLD] = world
     app[FAULTS] = faults
     app[SETTINGS] = {"state_file": state_file, **(settings or {})}
     control.add_routes(app)
     workflows = add_service_routes(app, world, read_cache=bool(app[SETTINGS].get("read_cache", True)))
     mount_stripe(app, world, workflows, seed=seed)
+    authapi.add_routes(app, world, guides)
+    app[AUTH_GUIDES] = guides
     if state_file is not None:
         app.on_shutdown.append(_save_state)
     return app

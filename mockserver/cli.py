@@ -29,6 +29,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="compute every read afresh (by default answers to identical reads are kept between writes)")
     parser.add_argument("--webhook-secret", default=os.environ.get("TWIN_WEBHOOK_SECRET", "whsec_twin_test"),
                         help="the fake Stripe's webhook signing secret (default $TWIN_WEBHOOK_SECRET or whsec_twin_test)")
+    parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                        help="a web origin allowed to call with cookies besides loopback ones (repeatable; "
+                             "'https://*.example.test' for its subdomains, '*' for any)")
+    parser.add_argument("--auth-guide", type=Path, action="append", default=[], metavar="FILE",
+                        help="a project's authentication guide (Markdown) refining its /auth-api (repeatable)")
     parser.set_defaults(handler=run)
 
 
@@ -54,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         app = create_app(specs, seed=args.seed, state_file=args.state_file, active_mutants=args.mutant,
                          settings={"public_url": public_url, "webhook_secret": args.webhook_secret,
-                                   "read_cache": not args.no_read_cache})
+                                   "read_cache": not args.no_read_cache, "cors_origins": args.cors_origin},
+                         auth_guides=args.auth_guide)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -71,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {public_url}{state.spec.base_path}  ({state.spec.project} {state.spec.service}, "
               f"{len(state.spec.operations)} operations)")
     print(f"  control API: {public_url}/__twin/personas")
+    scheme = public_url.partition("://")[0]
+    for project in sorted(app[WORLD].projects):
+        print(f"  {project} auth API: {scheme}://{project}.localhost:{args.port}/auth-api/login")
     # Everything built so far (specs, validators, fixtures) lives as long as the process: keep it out
     # of the collector's full passes, which otherwise rescan it while requests wait.
     gc.collect()

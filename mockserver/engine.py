@@ -16,7 +16,7 @@ from . import envelope, mutants
 from .context import Context, Result
 from .crud import generic_handler
 from .errors import ApiError, bad_request, forbidden, not_found
-from .identity import Identity, system_identity
+from .identity import Identity, cookie_token, system_identity
 from .projection import present
 from .readcache import Answer, ReadCache, answer
 from .specindex import Operation
@@ -87,7 +87,9 @@ class OperationHandler:
         raw_path = request.raw_path  # as sent: the route with its query string, still %-encoded
         if cache is not None and "$" not in raw_path and "%24" not in raw_path and not mutants.any_active():
             headers = request.headers
-            key = (raw_path, headers.get("Authorization"), headers.get(self.tenant_header) if self.tenant_header else None)
+            # Without an Authorization header the session cookie identifies the caller: key on it.
+            key = (raw_path, headers.get("Authorization") or headers.get("Cookie"),
+                   headers.get(self.tenant_header) if self.tenant_header else None)
             kept = cache.get(key)
             if kept is not None:
                 return self._replay(kept, started)
@@ -127,6 +129,12 @@ class OperationHandler:
         header = request.headers.get("Authorization")
         if not header and self.op.api in self.workflow.webhook_apis and "Stripe-Signature" in request.headers:
             return system_identity(self.project)
+        if not header and "Cookie" in request.headers:
+            # A browser's session cookie stands in for the Bearer header (only looked at without one).
+            token = cookie_token(request.cookies, self.project,
+                                 request.headers.get(self.tenant_header) if self.tenant_header else None)
+            if token:
+                header = f"Bearer {token}"
         if not header and mutants.is_active(AUTH_OPTIONAL):
             persona = self.world.personas(self.project)[0]
             header = f"Bearer {self.world.auth.token_for(persona)}"

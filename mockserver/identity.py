@@ -2,11 +2,14 @@
 
 Tokens are HS256 JWTs carrying `userId`, `role`, `tenant` (a company codename or null) and
 `project`; the twin signs them with its own secret, so a token from elsewhere, a tampered one or
-one for another project is refused with 401.
+one for another project is refused with 401. A token minted by `POST /auth-api/login` also names
+its session (`ses`); it is refused once that session has ended (logout, reset). Persona tokens
+from the control API name none and stay valid.
 """
 
 from __future__ import annotations
 
+from collections.abc import Container, Mapping
 from dataclasses import asdict, dataclass
 
 import jwt
@@ -15,6 +18,7 @@ from .errors import unauthorized
 
 DEFAULT_SECRET = "twin-local-development-signing-secret-not-for-production"  # a mock's tokens guard nothing real
 _CACHE_LIMIT = 4096
+ROOT_TENANT = "root"  # the codename the guides give the SaaS level: no tenant
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class Persona:
     fullname: str
     tenant: str | None = None
     company_id: str | None = None
+    password: str = ""
 
     def public(self, token: str) -> dict[str, object]:
         """The persona as the control API shows it."""
@@ -36,7 +41,7 @@ class Persona:
         return {
             "project": data["project"], "name": data["name"], "role": data["role"], "userId": data["user_id"],
             "email": data["email"], "fullname": data["fullname"], "tenant": data["tenant"],
-            "companyId": data["company_id"], "token": token,
+            "companyId": data["company_id"], "password": data["password"], "token": token,
         }
 
 
@@ -51,6 +56,7 @@ class Identity:
     company_id: str | None
     session_id: str
     name: str
+    login: bool = False  # minted by the auth API's login: valid only while its session lives
 
 
 def system_identity(project: str, name: str = "stripe-webhook") -> Identity:
@@ -62,19 +68,35 @@ def system_identity(project: str, name: str = "stripe-webhook") -> Identity:
 class Authenticator:
     """Issues and checks the twin's bearer tokens."""
 
-    def __init__(self, personas: list[Persona], secret: str = DEFAULT_SECRET) -> None:
+    def __init__(self, personas: list[Persona], secret: str = DEFAULT_SECRET,
+                 sessions: Container[str] = frozenset()) -> None:
         self.secret = secret
         self.personas = {(p.project, p.name): p for p in personas}
         self._by_user = {(p.project, p.user_id): p for p in personas}
         self._cache: dict[str, Identity] = {}
+        # The live login sessions (the world's session store, by id): a login token whose session
+        # is not in it is refused.
+        self.sessions = sessions
 
-    def token_for(self, persona: Persona) -> str:
-        """A token for `persona` (deterministic: the same persona always gets the same token)."""
-        claims = {
+    def add_persona(self, persona: Persona) -> None:
+        """Know one more user (a registration)."""
+        self.personas[(persona.project, persona.name)] = persona
+        self._by_user[(persona.project, persona.user_id)] = persona
+
+    def persona_of(self, identity: Identity) -> Persona | None:
+        """The persona behind an authenticated identity (None for system callers)."""
+        return self._by_user.get((identity.project, identity.user_id))
+
+    def token_for(self, persona: Persona, session_id: str | None = None) -> str:
+        """A token for `persona` (deterministic: the same persona always gets the same token); with
+        `session_id`, a login token bound to that session."""
+        claims: dict[str, object] = {
             "sub": persona.user_id, "userId": persona.user_id, "role": persona.role, "tenant": persona.tenant,
             "companyId": persona.company_id, "project": persona.project, "name": persona.name,
-            "sid": f"sess-{persona.user_id[:8]}", "iss": "twin",
+            "sid": session_id or f"sess-{persona.user_id[:8]}", "iss": "twin",
         }
+        if session_id:
+            claims["ses"] = True
         return jwt.encode(claims, self.secret, algorithm="HS256")
 
     def authenticate(self, authorization: str | None, project: str) -> Identity:
@@ -90,6 +112,8 @@ class Authenticator:
             identity = self._decode(token)
         if identity.project != project:
             raise unauthorized("errMsg_tokenIsForAnotherProject", f"this token belongs to project {identity.project}")
+        if identity.login and identity.session_id not in self.sessions:
+            raise unauthorized("errMsg_sessionNotFound", "the session of this token has ended (logout or reset); log in again")
         return identity
 
     def _decode(self, token: str) -> Identity:
@@ -101,8 +125,25 @@ class Authenticator:
             user_id=str(claims["userId"]), role=str(claims["role"]), project=str(claims["project"]),
             tenant=claims.get("tenant"), company_id=claims.get("companyId"),
             session_id=str(claims.get("sid") or claims["userId"]), name=str(claims.get("name") or ""),
+            login=bool(claims.get("ses")),
         )
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
         self._cache[token] = identity
         return identity
+
+
+def cookie_name(project: str, tenant: str | None = None) -> str:
+    """The session cookie's name: `<project>-access-token`, `-<tenantCodename>` for a tenant login."""
+    return f"{project}-access-token-{tenant.lower()}" if tenant and tenant.lower() != ROOT_TENANT \
+        else f"{project}-access-token"
+
+
+def cookie_token(cookies: Mapping[str, str], project: str, tenant: str | None = None) -> str | None:
+    """The token a request's cookies carry for `project`: the tenant's cookie when the request names
+    a tenant (a user logged in to it), else the root one (a platform user acting for any tenant)."""
+    if tenant:
+        token = cookies.get(cookie_name(project, tenant.strip()))
+        if token:
+            return token
+    return cookies.get(cookie_name(project)) or None

@@ -10,14 +10,16 @@ import itertools
 import random
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import fixtures
+from fixtures.base import persona_password
 
 from .clock import Clock, isoformat
 from .identity import Authenticator, Persona
+from .sessions import SessionStore
 from .specindex import DataObjectSpec, ServiceSpec
 from .store import Revision, Table
 
@@ -98,7 +100,8 @@ class World:
             data = fixtures.load(project, foreign, self.seed)
             project_personas = [
                 Persona(project=p["project"], name=p["name"], role=p["role"], user_id=p["userId"], email=p["email"],
-                        fullname=p["fullname"], tenant=p.get("tenant"), company_id=p.get("companyId"))
+                        fullname=p["fullname"], tenant=p.get("tenant"), company_id=p.get("companyId"),
+                        password=p.get("password") or persona_password(p["name"]))
                 for p in data.personas
             ]
             personas += project_personas
@@ -113,7 +116,21 @@ class World:
                 name=project, personas=project_personas, foreign=tables,
                 companies={c["codename"]: c for c in data.companies}, enums=data.enums,
             )
-        self.auth = Authenticator(personas, self._secret) if self._secret else Authenticator(personas)
+        # Login sessions and users registered through the auth API: state like the records.
+        self.sessions = SessionStore(self.seed)
+        self.accounts: list[dict[str, Any]] = []
+        self.auth = Authenticator(personas, self._secret, sessions=self.sessions.by_id) if self._secret \
+            else Authenticator(personas, sessions=self.sessions.by_id)
+
+    def register(self, persona: Persona, user: dict[str, Any]) -> None:
+        """A user registered through the auth API: a persona from now on (login, tokens, the
+        control API) and a record of the project's `user` fixture object, when it has one."""
+        self.accounts.append({"persona": asdict(persona), "user": user})
+        self.projects[persona.project].personas.append(persona)
+        self.auth.add_persona(persona)
+        table = self.foreign(persona.project, "user")
+        if table is not None:
+            table.insert(dict(user))
 
     # -- ids and time --------------------------------------------------------------------------
     def new_id(self) -> str:
@@ -165,6 +182,8 @@ class World:
                 project: {name: table.records() for name, table in state.foreign.items()}
                 for project, state in self.projects.items()
             },
+            "accounts": self.accounts,
+            "sessions": self.sessions.dump(),
         }
 
     def restore(self, data: dict[str, Any]) -> None:
@@ -189,6 +208,16 @@ class World:
                     table.clear()
                     for record in records:
                         table.insert(record)
+        for account in data.get("accounts") or []:
+            try:
+                persona = Persona(**account["persona"])
+            except (KeyError, TypeError):
+                continue  # a hand-edited state file: skip the account rather than refuse the file
+            if persona.project in self.projects:
+                self.accounts.append({"persona": asdict(persona), "user": account.get("user") or {}})
+                self.projects[persona.project].personas.append(persona)
+                self.auth.add_persona(persona)
+        self.sessions.restore(data.get("sessions") or [])
         # Fresh ids must not collide with restored ones: move the generator on by what exists.
         self._rng = random.Random(f"twin-ids:{self.seed}:{sum(len(s.tables) for s in self.services.values())}:"
                                   f"{sum(t.total for s in self.services.values() for t in s.tables.values())}")

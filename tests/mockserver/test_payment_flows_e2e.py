@@ -221,7 +221,8 @@ class Office:
 
 @pytest.fixture
 async def office(make_twin: Callable[..., Awaitable[Twin]], browser: Any) -> AsyncIterator[Office]:
-    twin = await make_twin(WORKFORCEOS)
+    # The companies' app is not on loopback: allowed by configuration, as `twin serve --cors-origin` does.
+    twin = await make_twin(WORKFORCEOS, settings={"cors_origins": ["https://*.workforceos.twin.test"]})
     frontend = Frontend(str(twin.client.make_url(SUBSCRIPTIONS)))
     context = await browser.new_context()
     # The frontend's origin is public, the twin on loopback: Chromium asks for this permission.

@@ -1,0 +1,62 @@
+"""Login sessions: what `POST /auth-api/login` opens and `POST /auth-api/logout` ends.
+
+They are part of the world's state: a reset ends them all, and `dump()`/`restore()` carry them, so
+a token issued before a restart with `--state-file` still opens its session afterwards.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Session:
+    """One login: who, in which tenant (`None` is the root tenant), with which token, since when."""
+
+    session_id: str
+    project: str
+    user_id: str
+    tenant: str | None
+    token: str
+    login_date: str
+
+
+class SessionStore:
+    """The live sessions by id; ids come from their own seeded generator, so logging in does not
+    move the record ids a test expects."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.by_id: dict[str, Session] = {}
+        self._rng = random.Random(f"twin-sessions:{seed}")
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+    def new_id(self) -> str:
+        """A fresh, UUID-shaped session id."""
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def add(self, session: Session) -> None:
+        self.by_id[session.session_id] = session
+
+    def get(self, session_id: str) -> Session | None:
+        return self.by_id.get(session_id)
+
+    def end(self, session_id: str) -> Session | None:
+        """End a session; ending one that is gone already is fine (logout is idempotent)."""
+        return self.by_id.pop(session_id, None)
+
+    def dump(self) -> list[dict[str, Any]]:
+        return [asdict(s) for s in self.by_id.values()]
+
+    def restore(self, rows: list[dict[str, Any]]) -> None:
+        """Load sessions from `dump()` (rows missing a field are skipped: a state file written by hand
+        must not break the start)."""
+        for row in rows:
+            try:
+                self.add(Session(**{k: row[k] for k in Session.__dataclass_fields__}))
+            except (KeyError, TypeError):
+                continue
