@@ -98,6 +98,17 @@ def project_for_host(host: str, projects: dict[str, Any]) -> str:
                     "http://<project>.localhost:<port>, e.g. " + f"http://{sorted(projects)[0]}.localhost")
 
 
+def cookie_scope(request: web.Request) -> dict[str, Any]:
+    """The session cookie's SameSite: `Lax` for same-origin logins (a proxied dev server, curl);
+    a page on another origin (`http://localhost:5173` calling `http://tutorhub.localhost:8080`) is
+    another site to the browser, which sends the cookie back only if it is `SameSite=None; Secure`
+    (browsers take Secure cookies from loopback hosts over plain http)."""
+    origin = request.headers.get("Origin")
+    if origin and origin.rstrip("/").lower() != f"{request.scheme}://{request.host}".lower():
+        return {"samesite": "None", "secure": True}
+    return {"samesite": "Lax"}
+
+
 class AuthApi:
     """The handlers; state comes from the world (sessions, personas) and the project table."""
 
@@ -211,7 +222,7 @@ class AuthApi:
         response = json_response(self.session_object(ap, persona, session.session_id, tenant, token,
                                                      session.login_date), 200,
                                  {name: token, "Access-Control-Expose-Headers": name})
-        response.set_cookie(name, token, path="/", httponly=True, samesite="Lax")
+        response.set_cookie(name, token, path="/", httponly=True, **cookie_scope(request))
         return response
 
     def _check_credentials(self, ap: AuthProject, username: str, password: str, tenant: str | None) -> Persona:
