@@ -11,6 +11,9 @@
   tenant fields, 2FA flags, `accessToken`; 401 `{"status": "ERR", "message": "No login found"}`.
 - The public registration APIs an auth guide documents (`POST /auth-api/v1/registeruser`, …).
 - `GET /auth-api/v1/users` — the project's users for admin panels (Mindbricks' `listUsers`).
+- `/auth-api/verification-services/email-verification/{start,complete}` and
+  `…/password-reset-by-email/{start,complete}` as Mindbricks answers them in test mode: `start`
+  answers the 6-digit `secretCode` (and `codeIndex`), so a demo passes the flow without a mailbox.
 
 Which project answers: the Host `<project>.localhost[:port]` names it (one origin per project, as
 real deployments have); on any other host, the only project served, if there is exactly one.
@@ -37,6 +40,7 @@ from .sessions import Session
 from .world import World
 
 PREFIX = "/auth-api"
+VERIFICATION = f"{PREFIX}/verification-services"
 NO_LOGIN = {"status": "ERR", "message": "No login found"}  # the guides' currentuser 401, verbatim
 ADMIN_WORDS = ("admin", "owner")  # roles that see the user list (superAdmin, saasAdmin, tenantOwner, admin…)
 
@@ -340,6 +344,68 @@ class AuthApi:
                                 data=records, page=envelope.paging(1, max(len(records), 1), len(records)))
         return json_response(body, 200)
 
+    # -- verification stubs (Mindbricks' /verification-services, in its test mode) ----------------
+    def _verification_user(self, request: web.Request, ap: AuthProject, data: dict[str, Any]) -> Persona:
+        email = data.get("email")
+        if not isinstance(email, str) or not email.strip():
+            raise bad_request("errMsg_emailIsRequired", "send the user's 'email'")
+        tenant, _ = self._tenant(request, ap)
+        wanted = email.strip().lower()
+        found = [p for p in self.world.personas(ap.project) if p.email.lower() == wanted and (p.tenant or None) == tenant]
+        if not found:
+            raise unauthorized("errMsg_userNotFound", f"no user {email} in {f'tenant {tenant}' if tenant else 'the root tenant'}")
+        return found[0]
+
+    def _start(self, ap: AuthProject, persona: Persona, kind: str) -> dict[str, Any]:
+        index, code = self.world.sessions.start_code((ap.project, persona.tenant, persona.email, kind))
+        now = self.world.clock.now()
+        return {"status": "OK", "codeIndex": index, "timeStamp": int(now.timestamp() * 1000), "date": self.world.now_iso(),
+                "expireTime": 86400, "verificationType": "byCode", "secretCode": code, "userId": persona.user_id,
+                "email": persona.email}
+
+    def _complete(self, ap: AuthProject, persona: Persona, kind: str, data: dict[str, Any]) -> None:
+        key = (ap.project, persona.tenant, persona.email, kind)
+        started = self.world.sessions.codes.get(key)
+        if started is None:
+            raise not_found("errMsg_noVerificationInProgress", f"start the {kind} of {persona.email} first")
+        if str(data.get("secretCode") or "") != started[1]:
+            raise forbidden("errMsg_secretCodeMismatch", "the secretCode is not the one the start answered")
+        del self.world.sessions.codes[key]
+
+    async def email_verification_start(self, request: web.Request) -> web.Response:
+        ap = self.project(request)
+        persona = self._verification_user(request, ap, await self._body(request))
+        if self._user(persona).get("emailVerified", True):
+            raise bad_request("errMsg_emailAlreadyVerified", f"{persona.email} is verified already")
+        return json_response(self._start(ap, persona, "email-verification"), 200)
+
+    async def email_verification_complete(self, request: web.Request) -> web.Response:
+        ap = self.project(request)
+        data = await self._body(request)
+        persona = self._verification_user(request, ap, data)
+        self._complete(ap, persona, "email-verification", data)
+        table = self.world.foreign(ap.project, "user")
+        record = table.get(persona.user_id, include_inactive=True) if table is not None else None
+        if table is not None and record is not None:
+            table.replace({**record, "emailVerified": True})
+        return json_response({"status": "OK", "isVerified": True, "email": persona.email, "userId": persona.user_id}, 200)
+
+    async def password_reset_start(self, request: web.Request) -> web.Response:
+        ap = self.project(request)
+        persona = self._verification_user(request, ap, await self._body(request))
+        return json_response(self._start(ap, persona, "password-reset-by-email"), 200)
+
+    async def password_reset_complete(self, request: web.Request) -> web.Response:
+        ap = self.project(request)
+        data = await self._body(request)
+        persona = self._verification_user(request, ap, data)
+        password = data.get("password")
+        if not isinstance(password, str) or not password:
+            raise bad_request("errMsg_passwordIsRequired", "send the new 'password'")
+        self._complete(ap, persona, "password-reset-by-email", data)
+        self.world.set_password(persona, password)
+        return json_response({"status": "OK", "isVerified": True, "email": persona.email, "userId": persona.user_id}, 200)
+
     def guarded(self, handler: Callable[[web.Request], Awaitable[web.Response]]) \
             -> Callable[[web.Request], Awaitable[web.Response]]:
         """The handler with its ApiErrors answered in the error envelope."""
@@ -355,7 +421,11 @@ def add_routes(app: web.Application, world: World, guides: list[AuthGuide]) -> A
     """Mount `/auth-api` (one set of routes; the Host picks the project)."""
     api = AuthApi(world, auth_projects(world, guides))
     routes = [("POST", f"{PREFIX}/login", api.login), ("POST", f"{PREFIX}/logout", api.logout),
-              ("GET", f"{PREFIX}/currentuser", api.currentuser), ("GET", f"{PREFIX}/v1/users", api.users)]
+              ("GET", f"{PREFIX}/currentuser", api.currentuser), ("GET", f"{PREFIX}/v1/users", api.users),
+              ("POST", f"{VERIFICATION}/email-verification/start", api.email_verification_start),
+              ("POST", f"{VERIFICATION}/email-verification/complete", api.email_verification_complete),
+              ("POST", f"{VERIFICATION}/password-reset-by-email/start", api.password_reset_start),
+              ("POST", f"{VERIFICATION}/password-reset-by-email/complete", api.password_reset_complete)]
     routes += sorted({(reg.method, PREFIX + reg.path, api.register) for ap in api.projects.values() if ap.guide
                       for reg in ap.guide.registrations}, key=lambda route: route[:2])
     # A served spec of the auth service itself answers its own routes: the conventions step aside.

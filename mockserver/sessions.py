@@ -31,6 +31,15 @@ class SessionStore:
     def __init__(self, seed: int = 0) -> None:
         self.by_id: dict[str, Session] = {}
         self._rng = random.Random(f"twin-sessions:{seed}")
+        # Verifications in progress: (project, tenant, email, kind) → (codeIndex, secretCode).
+        self.codes: dict[tuple[str, str | None, str, str], tuple[int, str]] = {}
+        self._code_index = 0
+
+    def start_code(self, key: tuple[str, str | None, str, str]) -> tuple[int, str]:
+        """A fresh 6-digit secret code for a verification (replacing one in progress)."""
+        self._code_index += 1
+        self.codes[key] = (self._code_index, f"{self._rng.randrange(10**6):06d}")
+        return self.codes[key]
 
     def __len__(self) -> int:
         return len(self.by_id)

@@ -10,7 +10,7 @@ import itertools
 import random
 import uuid
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -119,8 +119,23 @@ class World:
         # Login sessions and users registered through the auth API: state like the records.
         self.sessions = SessionStore(self.seed)
         self.accounts: list[dict[str, Any]] = []
+        self.passwords: dict[str, str] = {}  # "<project>:<persona>" → a fixture persona's reset password
         self.auth = Authenticator(personas, self._secret, sessions=self.sessions.by_id) if self._secret \
             else Authenticator(personas, sessions=self.sessions.by_id)
+
+    def set_password(self, persona: Persona, password: str) -> Persona:
+        """A user's new password (a password reset): the persona is replaced everywhere it is known."""
+        changed = replace(persona, password=password)
+        people = self.projects[persona.project].personas
+        people[people.index(persona)] = changed
+        self.auth.add_persona(changed)
+        for account in self.accounts:
+            if account["persona"]["user_id"] == persona.user_id and account["persona"]["project"] == persona.project:
+                account["persona"]["password"] = password
+                break
+        else:
+            self.passwords[f"{persona.project}:{persona.name}"] = password
+        return changed
 
     def register(self, persona: Persona, user: dict[str, Any]) -> None:
         """A user registered through the auth API: a persona from now on (login, tokens, the
@@ -183,6 +198,7 @@ class World:
                 for project, state in self.projects.items()
             },
             "accounts": self.accounts,
+            "passwords": self.passwords,
             "sessions": self.sessions.dump(),
         }
 
@@ -217,6 +233,11 @@ class World:
                 self.accounts.append({"persona": asdict(persona), "user": account.get("user") or {}})
                 self.projects[persona.project].personas.append(persona)
                 self.auth.add_persona(persona)
+        passwords = data.get("passwords")
+        for persona in list(self.personas()) if isinstance(passwords, dict) else []:
+            password = passwords.get(f"{persona.project}:{persona.name}")  # type: ignore[union-attr]
+            if isinstance(password, str):
+                self.set_password(persona, password)
         self.sessions.restore(data.get("sessions") or [])
         # Fresh ids must not collide with restored ones: move the generator on by what exists.
         self._rng = random.Random(f"twin-ids:{self.seed}:{sum(len(s.tables) for s in self.services.values())}:"

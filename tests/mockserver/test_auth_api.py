@@ -399,3 +399,70 @@ async def test_admins_list_their_tenants_users(tutorhub: Twin):
     assert status == 403, answer
     status, answer, _ = await send(tutorhub, "GET", "/auth-api/v1/users", WORKFORCE_HOST)
     assert status == 401, answer
+
+
+# -- verification stubs --------------------------------------------------------------------------
+VERIFY = "/auth-api/verification-services"
+
+
+async def test_a_registered_user_verifies_the_email_with_the_code_the_start_answers(with_guide: Twin):
+    babil = {TENANT_HEADER: "babil"}
+    body = {"email": "verify.me@babil.example", "password": "Verify-me-1", "fullname": "Verify Me"}
+    status, registered, _ = await send(with_guide, "POST", REGISTER, WORKFORCE_HOST, json=body, headers=babil)
+    assert status == 201 and registered["user"]["emailVerified"] is False, registered
+
+    status, started, _ = await send(with_guide, "POST", f"{VERIFY}/email-verification/start", WORKFORCE_HOST,
+                                    json={"email": body["email"]}, headers=babil)
+    assert status == 200 and started["status"] == "OK", started
+    assert len(started["secretCode"]) == 6 and started["codeIndex"] >= 1
+    assert started["userId"] == registered["user"]["id"]
+    status, answer, _ = await send(with_guide, "POST", f"{VERIFY}/email-verification/complete", WORKFORCE_HOST,
+                                   json={"email": body["email"], "secretCode": "000000"
+                                         if started["secretCode"] != "000000" else "111111"}, headers=babil)
+    assert (status, answer["message"]) == (403, "errMsg_secretCodeMismatch"), answer
+    status, answer, _ = await send(with_guide, "POST", f"{VERIFY}/email-verification/complete", WORKFORCE_HOST,
+                                   json={"email": body["email"], "secretCode": started["secretCode"]}, headers=babil)
+    assert status == 200 and answer["isVerified"] is True, answer
+    _, session, _ = await login(with_guide, WORKFORCE_HOST, {"email": body["email"], "password": body["password"]},
+                                headers=babil)
+    assert session["emailVerified"] is True
+    # Verified now: a second start is refused, a second complete has nothing to complete.
+    status, answer, _ = await send(with_guide, "POST", f"{VERIFY}/email-verification/start", WORKFORCE_HOST,
+                                   json={"email": body["email"]}, headers=babil)
+    assert (status, answer["message"]) == (400, "errMsg_emailAlreadyVerified"), answer
+    status, answer, _ = await send(with_guide, "POST", f"{VERIFY}/email-verification/complete", WORKFORCE_HOST,
+                                   json={"email": body["email"], "secretCode": started["secretCode"]}, headers=babil)
+    assert (status, answer["message"]) == (404, "errMsg_noVerificationInProgress"), answer
+
+
+async def test_a_password_reset_by_email_changes_the_password_until_the_next_reset(tutorhub: Twin):
+    student = tutorhub.persona("tutorhub", "student1")
+    status, started, _ = await send(tutorhub, "POST", f"{VERIFY}/password-reset-by-email/start", TUTORHUB_HOST,
+                                    json={"email": student["email"]})
+    assert status == 200, started
+    status, answer, _ = await send(tutorhub, "POST", f"{VERIFY}/password-reset-by-email/complete", TUTORHUB_HOST,
+                                   json={"email": student["email"], "secretCode": started["secretCode"],
+                                         "password": "New-secret-2"})
+    assert status == 200 and answer["userId"] == student["userId"], answer
+    status, _, _ = await login(tutorhub, TUTORHUB_HOST, {"email": student["email"], "password": student["password"]})
+    assert status == 401
+    status, _, _ = await login(tutorhub, TUTORHUB_HOST, {"email": student["email"], "password": "New-secret-2"})
+    assert status == 200
+    _, personas = await tutorhub.call("GET", "/__twin/personas", params={"project": "tutorhub"})
+    assert next(p for p in personas["personas"] if p["name"] == "student1")["password"] == "New-secret-2"
+
+    _, dump = await tutorhub.call("GET", "/__twin/state")
+    await tutorhub.call("POST", "/__twin/reset")
+    status, _, _ = await login(tutorhub, TUTORHUB_HOST, {"email": student["email"], "password": student["password"]})
+    assert status == 200
+    await tutorhub.call("PUT", "/__twin/state", json=dump)
+    status, _, _ = await login(tutorhub, TUTORHUB_HOST, {"email": student["email"], "password": "New-secret-2"})
+    assert status == 200
+
+
+async def test_a_verification_for_an_unknown_email_is_refused(tutorhub: Twin):
+    status, answer, _ = await send(tutorhub, "POST", f"{VERIFY}/password-reset-by-email/start", TUTORHUB_HOST,
+                                   json={"email": "nobody@tutorhub.twin.test"})
+    assert (status, answer["message"]) == (401, "errMsg_userNotFound"), answer
+    status, answer, _ = await send(tutorhub, "POST", f"{VERIFY}/password-reset-by-email/start", TUTORHUB_HOST, json={})
+    assert (status, answer["message"]) == (400, "errMsg_emailIsRequired"), answer
