@@ -86,8 +86,9 @@ def _tenant_name(header: str | None) -> str | None:
 def project_for_host(host: str, projects: dict[str, Any]) -> str:
     """The project a request's Host names (`tutorhub.localhost:8080`), or the only one served;
     an ApiError (404) saying which hosts to use otherwise."""
-    name = host.lower()
-    name = name.rsplit(":", 1)[0] if name.count(":") == 1 or "]:" in name else name
+    name, port = host.lower(), ""
+    if name.count(":") == 1 or "]:" in name:
+        name, port = name.rsplit(":", 1)
     name = name.rstrip(".")
     if name.endswith(".localhost"):
         label = name.removesuffix(".localhost").rsplit(".", 1)[-1]
@@ -97,9 +98,10 @@ def project_for_host(host: str, projects: dict[str, Any]) -> str:
                         f"no project {label!r} is served here; served: {', '.join(sorted(projects)) or 'none'}")
     if len(projects) == 1:
         return next(iter(projects))
+    example = f"http://{sorted(projects)[0]}.localhost{f':{port}' if port else ''}/auth-api/login"
     raise not_found("errMsg_projectHostRequired",
                     f"several projects are served ({', '.join(sorted(projects))}): call the auth API on "
-                    "http://<project>.localhost:<port>, e.g. " + f"http://{sorted(projects)[0]}.localhost")
+                    f"http://<project>.localhost:<port>, e.g. {example}")
 
 
 def cookie_scope(request: web.Request) -> dict[str, Any]:
