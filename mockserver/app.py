@@ -32,7 +32,6 @@ SETTINGS = web.AppKey("settings", dict)
 CONTROL_PREFIX = "/__twin"
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 CORS_HEADERS = "Authorization, Content-Type, mbx-company-codename, Idempotency-Key, Stripe-Signature, X-Requested-With"
-AUTH_GUIDES = web.AppKey("auth_guides", list)
 
 
 def _cors(request: web.Request, response: web.StreamResponse, policy: CorsPolicy) -> None:
@@ -219,7 +218,6 @@ def create_app(
     workflows = add_service_routes(app, world, read_cache=bool(app[SETTINGS].get("read_cache", True)))
     mount_stripe(app, world, workflows, seed=seed)
     authapi.add_routes(app, world, guides)
-    app[AUTH_GUIDES] = guides
     if state_file is not None:
         app.on_shutdown.append(_save_state)
     return app

@@ -11,6 +11,8 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
+MAX_SESSIONS = 100_000
+
 
 @dataclass(frozen=True)
 class Session:
@@ -49,7 +51,11 @@ class SessionStore:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
     def add(self, session: Session) -> None:
+        """Keep a session; past MAX_SESSIONS the oldest ends (a load test logging in forever must
+        not grow the twin without bound)."""
         self.by_id[session.session_id] = session
+        if len(self.by_id) > MAX_SESSIONS:
+            del self.by_id[next(iter(self.by_id))]
 
     def get(self, session_id: str) -> Session | None:
         return self.by_id.get(session_id)
