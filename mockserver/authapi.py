@@ -9,11 +9,7 @@
   cookie; always 200, with or without a session.
 - `GET /auth-api/currentuser` — the session: `userId`, `sessionId` (no `id`), identity, role,
   tenant fields, 2FA flags, `accessToken`; 401 `{"status": "ERR", "message": "No login found"}`.
-- The public registration APIs an auth guide documents (`POST /auth-api/v1/registeruser`, …).
-- `GET /auth-api/v1/users` — the project's users for admin panels (Mindbricks' `listUsers`).
-- `/auth-api/verification-services/email-verification/{start,complete}` and
-  `…/password-reset-by-email/{start,complete}` as Mindbricks answers them in test mode: `start`
-  answers the 6-digit `secretCode` (and `codeIndex`), so a demo passes the flow without a mailbox.
+- Registration, the user list and verification: `accounts.py`.
 
 Which project answers: the Host `<project>.localhost[:port]` names it (one origin per project, as
 real deployments have); on any other host, the only project served, if there is exactly one.
@@ -21,7 +17,6 @@ real deployments have); on any other host, the only project served, if there is 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -40,9 +35,7 @@ from .sessions import Session
 from .world import World
 
 PREFIX = "/auth-api"
-VERIFICATION = f"{PREFIX}/verification-services"
 NO_LOGIN = {"status": "ERR", "message": "No login found"}  # the guides' currentuser 401, verbatim
-ADMIN_WORDS = ("admin", "owner")  # roles that see the user list (superAdmin, saasAdmin, tenantOwner, admin…)
 
 
 @dataclass(frozen=True)
@@ -130,7 +123,7 @@ class AuthApi:
         return json_response(envelope.error(error.status, error.message, error.detail, self.world.clock.now()),
                              error.status)
 
-    def _tenant(self, request: web.Request, ap: AuthProject) -> tuple[str | None, dict[str, Any] | None]:
+    def tenant(self, request: web.Request, ap: AuthProject) -> tuple[str | None, dict[str, Any] | None]:
         """The tenant codename the request claims (None: root) and its record."""
         if ap.tenant_header is None:
             return None, None
@@ -143,7 +136,7 @@ class AuthApi:
         return codename, company
 
     @staticmethod
-    async def _body(request: web.Request) -> dict[str, Any]:
+    async def body(request: web.Request) -> dict[str, Any]:
         raw = await request.read()
         if not raw.strip():
             return {}
@@ -163,7 +156,7 @@ class AuthApi:
         tenant = request.headers.get(ap.tenant_header) if ap.tenant_header else None
         return cookie_token(request.cookies, ap.project, tenant)
 
-    def _identity(self, request: web.Request, ap: AuthProject) -> tuple[str, Identity] | None:
+    def identity(self, request: web.Request, ap: AuthProject) -> tuple[str, Identity] | None:
         token = self._token(request, ap)
         if not token:
             return None
@@ -175,7 +168,7 @@ class AuthApi:
     def session_object(self, ap: AuthProject, persona: Persona, session_id: str, tenant: str | None,
                        token: str, login_date: str) -> dict[str, Any]:
         """The session as login and currentuser answer it: user and session fields, no `id`."""
-        user = self._user(persona)
+        user = self.user_record(persona)
         company = self.world.company(ap.project, tenant) if tenant else None
         body: dict[str, Any] = {
             "sessionId": session_id, "userId": persona.user_id, "email": persona.email,
@@ -195,7 +188,7 @@ class AuthApi:
         })
         return body
 
-    def _user(self, persona: Persona) -> dict[str, Any]:
+    def user_record(self, persona: Persona) -> dict[str, Any]:
         table = self.world.foreign(persona.project, "user")
         record = table.get(persona.user_id, include_inactive=True) if table is not None else None
         return dict(record) if record else {}
@@ -208,7 +201,7 @@ class AuthApi:
     # -- routes ----------------------------------------------------------------------------------
     async def login(self, request: web.Request) -> web.Response:
         ap = self.project(request)
-        data = await self._body(request)
+        data = await self.body(request)
         username = data.get("username") if data.get("username") not in (None, "") else data.get("email")
         password = data.get("password")
         if username in (None, ""):
@@ -217,7 +210,7 @@ class AuthApi:
             raise bad_request("errMsg_passwordIsRequired", "send 'password' with the username")
         if not isinstance(username, str) or not isinstance(password, str):
             raise bad_request("errMsg_credentialsMustBeStrings", "'username'/'email' and 'password' must be strings")
-        tenant, _company = self._tenant(request, ap)
+        tenant, _company = self.tenant(request, ap)
         persona = self._check_credentials(ap, username.strip(), password, tenant)
         session = Session(session_id=self.world.sessions.new_id(), project=ap.project, user_id=persona.user_id,
                           tenant=tenant, token="", login_date=self.world.now_iso())
@@ -247,13 +240,13 @@ class AuthApi:
         if not persona.password or password != persona.password:
             raise unauthorized("errMsg_invalidCredentials",
                                f"wrong password for {username} (the personas' passwords are in GET /__twin/personas)")
-        if not self._user(persona).get("isActive", True):
+        if not self.user_record(persona).get("isActive", True):
             raise forbidden("errMsg_userIsNotActive", f"{username} has been deactivated")
         return persona
 
     async def logout(self, request: web.Request) -> web.Response:
         ap = self.project(request)
-        found = self._identity(request, ap)
+        found = self.identity(request, ap)
         names = {n for n in request.cookies if n == ap.cookie(None) or n.startswith(ap.cookie(None) + "-")}
         if found is not None and found[1].login:
             session = self.world.sessions.end(found[1].session_id)
@@ -266,7 +259,7 @@ class AuthApi:
 
     async def currentuser(self, request: web.Request) -> web.Response:
         ap = self.project(request)
-        found = self._identity(request, ap)
+        found = self.identity(request, ap)
         persona = self.world.auth.persona_of(found[1]) if found else None
         if found is None or persona is None:
             return json_response(NO_LOGIN, 401)
@@ -277,136 +270,6 @@ class AuthApi:
         else:  # a persona token from the control API: a session of its own, always open
             body = self.session_object(ap, persona, identity.session_id, persona.tenant, token, self.world.now_iso())
         return json_response(body, 200)
-
-    async def register(self, request: web.Request) -> web.Response:
-        ap = self.project(request)
-        api = ap.registration(request.path.lower())
-        if api is None:
-            raise not_found("errMsg_routeNotFound",
-                            f"project {ap.project} has no public {request.path} (its auth guide does not offer it)")
-        data = await self._body(request)
-        values = {}
-        for param in api.params:
-            value = data.get(param.name)
-            if value in (None, ""):
-                if param.required:
-                    raise bad_request(f"errMsg_{param.name}isRequired", f"{param.name} is required")
-                continue
-            if param.type in ("String", "Text") and not isinstance(value, str):
-                raise bad_request(f"errMsg_{param.name}isNotAString", f"{param.name} must be a string")
-            values[param.name] = value
-        email = str(values.get("email") or "").strip().lower()
-        if "@" not in email:
-            raise bad_request("errMsg_emailIsNotValid", "email must be an email address")
-        tenant, company = self._tenant(request, ap)
-        if api.tenant_level and tenant is None:
-            raise bad_request("errMsg_tenantCodenameIsRequired",
-                              f"{api.api} registers a user of a tenant: send {ap.tenant_header}")
-        scope = tenant if api.tenant_level else None
-        if any(p.email.lower() == email and (p.tenant or None) == scope for p in self.world.personas(ap.project)):
-            raise bad_request("errMsg_emailAlreadyRegistered", f"{email} is already registered")
-        now = self.world.now_iso()
-        user_id = self.world.new_id()
-        role = "tenantUser" if scope else "user"
-        persona = Persona(project=ap.project, name=email, role=role, user_id=user_id, email=email,
-                          fullname=str(values.get("fullname") or email.split("@")[0]), tenant=scope,
-                          company_id=(company or {}).get("id") if scope else None, password=str(values["password"]))
-        user: dict[str, Any] = {
-            "id": user_id, "email": email, "password": hashlib.sha256(persona.password.encode()).hexdigest(),
-            "fullname": persona.fullname,
-            "avatar": values.get("avatar") or f"https://avatars.twin.test/{user_id[:8]}.png",
-            "roleId": role, "emailVerified": False,
-        }
-        if scope and ap.tenant_name:
-            user[f"{ap.tenant_name}Id"] = persona.company_id
-        user.update({"isActive": True, "recordVersion": 0, "createdAt": now, "updatedAt": now, "_owner": user_id})
-        self.world.register(persona, user)
-        body = envelope.success(status=201, elapsed_ms=0, user_id=None, session_id=None,
-                                request_id=self.world.request_id(), data_name="user", method="POST",
-                                action="create", data=user)
-        return json_response(body, 201)
-
-    async def users(self, request: web.Request) -> web.Response:
-        """`listUsers`: admin roles see the users (a tenant's admins, those of their tenant)."""
-        ap = self.project(request)
-        found = self._identity(request, ap)
-        if found is None:
-            raise unauthorized()
-        identity = found[1]
-        if not any(word in identity.role.lower() for word in ADMIN_WORDS):
-            raise forbidden("errMsg_roleNotAllowed", f"role {identity.role} may not list users")
-        table = self.world.foreign(ap.project, "user")
-        records = table.records() if table is not None else []
-        if identity.tenant:
-            ids = {p.user_id for p in self.world.personas(ap.project) if p.tenant == identity.tenant}
-            records = [r for r in records if r.get("id") in ids]
-        records = [{k: v for k, v in r.items() if k != "password"} for r in records]
-        body = envelope.success(status=200, elapsed_ms=0, user_id=identity.user_id, session_id=identity.session_id,
-                                request_id=self.world.request_id(), data_name="users", method="GET", action="list",
-                                data=records, page=envelope.paging(1, max(len(records), 1), len(records)))
-        return json_response(body, 200)
-
-    # -- verification stubs (Mindbricks' /verification-services, in its test mode) ----------------
-    def _verification_user(self, request: web.Request, ap: AuthProject, data: dict[str, Any]) -> Persona:
-        email = data.get("email")
-        if not isinstance(email, str) or not email.strip():
-            raise bad_request("errMsg_emailIsRequired", "send the user's 'email'")
-        tenant, _ = self._tenant(request, ap)
-        wanted = email.strip().lower()
-        found = [p for p in self.world.personas(ap.project) if p.email.lower() == wanted and (p.tenant or None) == tenant]
-        if not found:
-            raise unauthorized("errMsg_userNotFound", f"no user {email} in {f'tenant {tenant}' if tenant else 'the root tenant'}")
-        return found[0]
-
-    def _start(self, ap: AuthProject, persona: Persona, kind: str) -> dict[str, Any]:
-        index, code = self.world.sessions.start_code((ap.project, persona.tenant, persona.email, kind))
-        now = self.world.clock.now()
-        return {"status": "OK", "codeIndex": index, "timeStamp": int(now.timestamp() * 1000), "date": self.world.now_iso(),
-                "expireTime": 86400, "verificationType": "byCode", "secretCode": code, "userId": persona.user_id,
-                "email": persona.email}
-
-    def _complete(self, ap: AuthProject, persona: Persona, kind: str, data: dict[str, Any]) -> None:
-        key = (ap.project, persona.tenant, persona.email, kind)
-        started = self.world.sessions.codes.get(key)
-        if started is None:
-            raise not_found("errMsg_noVerificationInProgress", f"start the {kind} of {persona.email} first")
-        if str(data.get("secretCode") or "") != started[1]:
-            raise forbidden("errMsg_secretCodeMismatch", "the secretCode is not the one the start answered")
-        del self.world.sessions.codes[key]
-
-    async def email_verification_start(self, request: web.Request) -> web.Response:
-        ap = self.project(request)
-        persona = self._verification_user(request, ap, await self._body(request))
-        if self._user(persona).get("emailVerified", True):
-            raise bad_request("errMsg_emailAlreadyVerified", f"{persona.email} is verified already")
-        return json_response(self._start(ap, persona, "email-verification"), 200)
-
-    async def email_verification_complete(self, request: web.Request) -> web.Response:
-        ap = self.project(request)
-        data = await self._body(request)
-        persona = self._verification_user(request, ap, data)
-        self._complete(ap, persona, "email-verification", data)
-        table = self.world.foreign(ap.project, "user")
-        record = table.get(persona.user_id, include_inactive=True) if table is not None else None
-        if table is not None and record is not None:
-            table.replace({**record, "emailVerified": True})
-        return json_response({"status": "OK", "isVerified": True, "email": persona.email, "userId": persona.user_id}, 200)
-
-    async def password_reset_start(self, request: web.Request) -> web.Response:
-        ap = self.project(request)
-        persona = self._verification_user(request, ap, await self._body(request))
-        return json_response(self._start(ap, persona, "password-reset-by-email"), 200)
-
-    async def password_reset_complete(self, request: web.Request) -> web.Response:
-        ap = self.project(request)
-        data = await self._body(request)
-        persona = self._verification_user(request, ap, data)
-        password = data.get("password")
-        if not isinstance(password, str) or not password:
-            raise bad_request("errMsg_passwordIsRequired", "send the new 'password'")
-        self._complete(ap, persona, "password-reset-by-email", data)
-        self.world.set_password(persona, password)
-        return json_response({"status": "OK", "isVerified": True, "email": persona.email, "userId": persona.user_id}, 200)
 
     def guarded(self, handler: Callable[[web.Request], Awaitable[web.Response]]) \
             -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -421,15 +284,12 @@ class AuthApi:
 
 def add_routes(app: web.Application, world: World, guides: list[AuthGuide]) -> AuthApi:
     """Mount `/auth-api` (one set of routes; the Host picks the project)."""
+    from .accounts import Accounts
+
     api = AuthApi(world, auth_projects(world, guides))
+    accounts = Accounts(api)
     routes = [("POST", f"{PREFIX}/login", api.login), ("POST", f"{PREFIX}/logout", api.logout),
-              ("GET", f"{PREFIX}/currentuser", api.currentuser), ("GET", f"{PREFIX}/v1/users", api.users),
-              ("POST", f"{VERIFICATION}/email-verification/start", api.email_verification_start),
-              ("POST", f"{VERIFICATION}/email-verification/complete", api.email_verification_complete),
-              ("POST", f"{VERIFICATION}/password-reset-by-email/start", api.password_reset_start),
-              ("POST", f"{VERIFICATION}/password-reset-by-email/complete", api.password_reset_complete)]
-    routes += sorted({(reg.method, PREFIX + reg.path, api.register) for ap in api.projects.values() if ap.guide
-                      for reg in ap.guide.registrations}, key=lambda route: route[:2])
+              ("GET", f"{PREFIX}/currentuser", api.currentuser), *accounts.routes()]
     # A served spec of the auth service itself answers its own routes: the conventions step aside.
     taken = {(route.method, route.resource.canonical) for route in app.router.routes() if route.resource}
     for method, path, handler in routes:
