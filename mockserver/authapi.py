@@ -85,8 +85,9 @@ def project_for_host(host: str, projects: dict[str, Any]) -> str:
     name = name.rstrip(".")
     if name.endswith(".localhost"):
         label = name.removesuffix(".localhost").rsplit(".", 1)[-1]
-        if label in projects:
-            return label
+        found = next((p for p in projects if p.lower() == label), None)  # host names are case-blind
+        if found is not None:
+            return found
         raise not_found("errMsg_projectNotFound",
                         f"no project {label!r} is served here; served: {', '.join(sorted(projects)) or 'none'}")
     if len(projects) == 1:

@@ -466,3 +466,13 @@ async def test_a_verification_for_an_unknown_email_is_refused(tutorhub: Twin):
     assert (status, answer["message"]) == (401, "errMsg_userNotFound"), answer
     status, answer, _ = await send(tutorhub, "POST", f"{VERIFY}/password-reset-by-email/start", TUTORHUB_HOST, json={})
     assert (status, answer["message"]) == (400, "errMsg_emailIsRequired"), answer
+
+
+@pytest.mark.parametrize(("host", "project"), [
+    ("tutorhub.localhost:8080", "tutorhub"), ("TUTORHUB.localhost", "tutorhub"), ("tutorhub.localhost.:80", "tutorhub"),
+    ("babil.workforceos.localhost:8080", "workforceos"),  # a tenant subdomain in front of the project's host
+])
+def test_the_project_host_is_read_case_blind_with_or_without_port(host: str, project: str):
+    from mockserver.authapi import project_for_host
+
+    assert project_for_host(host, {"tutorhub": 1, "workforceos": 2}) == project
