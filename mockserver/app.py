@@ -16,7 +16,7 @@ from specs.build import LoadedSpec, default_spec_paths, load_specs
 
 from . import envelope, mutants
 from .clock import Clock
-from .cors import CorsPolicy
+from .cors import CORS_POLICY, CorsPolicy
 from .engine import ApiResponse, OperationHandler, json_response
 from .faults import FaultSet
 from .specindex import ServiceSpec, load_service
@@ -212,6 +212,7 @@ def create_app(
     cors = CorsPolicy((settings or {}).get("cors_origins") or ())
     app = web.Application(middlewares=[twin_middleware(world, faults, cors)], client_max_size=64 * 1024 * 1024)
     app[WORLD] = world
+    app[CORS_POLICY] = cors
     app[FAULTS] = faults
     app[SETTINGS] = {"state_file": state_file, **(settings or {})}
     control.add_routes(app)

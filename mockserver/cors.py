@@ -15,7 +15,10 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from aiohttp import web
+
 _CACHE_LIMIT = 1024
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def is_loopback_origin(origin: str) -> bool:
@@ -62,3 +65,16 @@ class CorsPolicy:
                 self._decided.clear()
             self._decided[origin] = decided
         return decided
+
+    def cookie_use_refused(self, request: web.Request) -> bool:
+        """A state change carried by the session cookie from a page this policy does not allow
+        (a foreign site forging it: the browser attaches the cookie, CORS only hides the answer)."""
+        origin = request.headers.get("Origin")
+        if not origin or request.method in SAFE_METHODS:
+            return False
+        same_origin = origin.rstrip("/").lower() == f"{request.scheme}://{request.host}".lower()
+        return not same_origin and not self.allows(origin)
+
+
+CORS_POLICY = web.AppKey("cors_policy", CorsPolicy)
+

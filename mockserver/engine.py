@@ -14,6 +14,7 @@ from multidict import MultiDict, MultiDictProxy
 
 from . import envelope, mutants
 from .context import Context, Result
+from .cors import CORS_POLICY
 from .crud import generic_handler
 from .errors import ApiError, bad_request, forbidden, not_found
 from .identity import Identity, cookie_token, system_identity
@@ -134,6 +135,11 @@ class OperationHandler:
             token = cookie_token(request.cookies, self.project,
                                  request.headers.get(self.tenant_header) if self.tenant_header else None)
             if token:
+                policy = request.app.get(CORS_POLICY)
+                if policy is not None and policy.cookie_use_refused(request):
+                    raise forbidden("errMsg_crossSiteRequestRefused",
+                                    f"a page from {request.headers['Origin']} may not act with the session cookie "
+                                    "(allow its origin with twin serve --cors-origin, or send a Bearer token)")
                 header = f"Bearer {token}"
         if not header and mutants.is_active(AUTH_OPTIONAL):
             persona = self.world.personas(self.project)[0]

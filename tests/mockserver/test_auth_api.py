@@ -476,3 +476,23 @@ def test_the_project_host_is_read_case_blind_with_or_without_port(host: str, pro
     from mockserver.authapi import project_for_host
 
     assert project_for_host(host, {"tutorhub": 1, "workforceos": 2}) == project
+
+
+async def test_a_foreign_page_cannot_act_with_the_session_cookie(tutorhub: Twin):
+    _, session, _ = await login(tutorhub, TUTORHUB_HOST, credentials(tutorhub, "tutorhub", "student1"))
+    cookie = {"tutorhub-access-token": session["accessToken"]}
+    # A form post from another site: the browser attaches the cookie; the twin refuses to act on it.
+    status, answer, _ = await send(tutorhub, "POST", ENROLLMENTS.removesuffix("s"), TUTORHUB_HOST, cookies=cookie,
+                                   headers={"Origin": "https://evil.example", "Content-Type": "text/plain"},
+                                   data=b'{"orderId": "x"}')
+    assert (status, answer["message"]) == (403, "errMsg_crossSiteRequestRefused"), answer
+    # Reads, allowed origins and Bearer tokens are not affected (the student reaches the role check).
+    status, _, _ = await send(tutorhub, "GET", ENROLLMENTS, TUTORHUB_HOST, cookies=cookie,
+                              headers={"Origin": "https://evil.example"})
+    assert status == 200
+    status, answer, _ = await send(tutorhub, "POST", ENROLLMENTS.removesuffix("s"), TUTORHUB_HOST, cookies=cookie,
+                                   headers={"Origin": "http://localhost:5173"}, json={})
+    assert (status, answer["message"]) == (403, "errMsg_roleNotAllowed"), answer
+    status, answer, _ = await send(tutorhub, "POST", ENROLLMENTS.removesuffix("s"), TUTORHUB_HOST,
+                                   token=session["accessToken"], headers={"Origin": "https://evil.example"}, json={})
+    assert (status, answer["message"]) == (403, "errMsg_roleNotAllowed"), answer
