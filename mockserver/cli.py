@@ -55,12 +55,16 @@ def run(args: argparse.Namespace) -> int:
         for line in str(error).splitlines():
             print(f"error: {line}", file=sys.stderr)
         return 2
+    from specs.auth import authentication_parts
+
+    # A folder's authentication part refines its project's /auth-api, as --auth-guide does.
+    auth_guides = [*args.auth_guide, *authentication_parts([*args.sources, *args.spec])]
     public_url = args.public_url or f"http://{args.host}:{args.port}"
     try:
         app = create_app(specs, seed=args.seed, state_file=args.state_file, active_mutants=args.mutant,
                          settings={"public_url": public_url, "webhook_secret": args.webhook_secret,
                                    "read_cache": not args.no_read_cache, "cors_origins": args.cors_origin},
-                         auth_guides=args.auth_guide)
+                         auth_guides=auth_guides)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -78,8 +82,11 @@ def run(args: argparse.Namespace) -> int:
               f"{len(state.spec.operations)} operations)")
     print(f"  control API: {public_url}/__twin/personas")
     scheme = public_url.partition("://")[0]
+    guided = {path.name for path in auth_guides}
     for project in sorted(app[WORLD].projects):
         print(f"  {project} auth API: {scheme}://{project}.localhost:{args.port}/auth-api/login")
+    for name in sorted(guided):
+        print(f"  auth guide read: {name}")
     # Everything built so far (specs, validators, fixtures) lives as long as the process: keep it out
     # of the collector's full passes, which otherwise rescan it while requests wait.
     gc.collect()

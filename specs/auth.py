@@ -11,10 +11,14 @@ Only what a frontend needs is read; a guide missing a part simply leaves the con
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel
+
+from .build import SPEC_SUFFIXES
+from .project import classify_guide_file, guide_files
 
 _PROJECT = re.compile(r"REST API guide for the\s+\**([\w-]+)\**\s+project", re.I)
 _TITLE = re.compile(r"^#\s+\**([\w-]+)\**\s*$", re.M)
@@ -144,3 +148,20 @@ def _camel(title: str) -> str:
     """`Register Schooluser` → `registerSchooluser` (the guide's heading spelling of the API)."""
     words = title.split()
     return words[0].lower() + "".join(w[:1].upper() + w[1:] for w in words[1:])
+
+
+def authentication_parts(paths: Iterable[str | Path]) -> list[Path]:
+    """The authentication parts among guide files and folders (what `twin serve DIR` serves the
+    auth API from); specs and files that are no guide are skipped (`load_specs` reports those)."""
+    found = []
+    for path in guide_files(paths):
+        if path.suffix.lower() in SPEC_SUFFIXES:
+            continue
+        try:
+            part = classify_guide_file(path)
+        except ValueError:
+            continue
+        if part.kind == "authentication":
+            found.append(path)
+    return found
+

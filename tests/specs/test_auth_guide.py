@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from specs.auth import AuthGuideError, is_auth_guide, parse_auth_guide, read_auth_guide
+from specs.auth import AuthGuideError, authentication_parts, is_auth_guide, parse_auth_guide, read_auth_guide
 
 # ../shared next to the repository (or next to the folder of worktrees holding it)
 SHARED = next((folder / "shared" / "guides" / "auth" / "solvio-authmanagement.md"
@@ -74,3 +74,13 @@ def test_the_solvio_guide_is_multi_tenant_by_school_with_a_public_tenant_user_re
     assert (register.api, register.path, register.tenant_level) == ("registerSchoolUser", "/v1/registerschooluser", True)
     assert {p.name for p in register.params if p.required} == {"password", "email", "fullname"}
     assert {p.name for p in register.params if not p.required} == {"socialCode", "avatar"}
+
+
+def test_the_authentication_parts_of_a_folder_are_found(tmp_path: Path):
+    (tmp_path / "shoply-authmanagement.md").write_text(SINGLE_TENANT)
+    (tmp_path / "notes.txt").write_text("not a guide")
+    (tmp_path / "shoply-orders.yaml").write_text("openapi: 3.1.0\n")
+    (tmp_path / "shoply-intro.md").write_text(
+        "# SHOPLY\n\nFRONTEND GUIDE FOR AI CODING AGENTS - PART 0 - Introduction\n\n"
+        "This document is a part of a REST API guide for the shoply project.\n")
+    assert authentication_parts([tmp_path]) == [tmp_path / "shoply-authmanagement.md"]
