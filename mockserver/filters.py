@@ -4,9 +4,10 @@
 - repeating a parameter means "any of"; `null` matches records where the field is unset;
 - dates: a day (`2024-01-15`), an instant, or a special (`$today`, `$ltoday`, `$week`, `$lweek`,
   `$month`, `$leq-<date>`, `$lin-<date>`), read against the twin's clock.
-An exact or enum condition on an indexed field narrows the candidates through the index; the
-other conditions run over the table's column of their field (see `store`), without decoding
-records; only the page a list shows is decoded.
+An exact or enum condition on an indexed field narrows the candidates through the index, a partial
+match through the field's trigram index (`textindex`); the smallest candidate set leads, the
+others are checked on it; the remaining conditions run over the table's column of their field
+(see `store`), without decoding records; only the page a list shows is decoded.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from .clock import isoformat
 from .errors import ApiError
 from .store import Table, index_key, text_key
+from .textindex import TextMatch
 
 Predicate = Callable[[dict[str, Any]], bool]
 Test = Callable[[Any], bool]
@@ -35,7 +37,8 @@ class Condition:
     `predicate` checks a whole record. `test`, when given, checks the field's value alone, in the
     column form `form` (see `store.FORMS`), which lets `select` run the condition over a column
     of the table instead of decoding records; `scan`, when given, does that for a whole column
-    faster than calling `test` per slot. `keys`, for exact conditions, are the index keys matched.
+    faster than calling `test` per slot. `keys`, for exact conditions, are the index keys matched;
+    `search`, for substring conditions, finds the matches through the table's text index.
     """
 
     field: str
@@ -44,6 +47,7 @@ class Condition:
     test: Test | None = None
     form: str = "value"
     scan: Scan | None = None
+    search: Callable[[Table], TextMatch] | None = None
 
 
 def _on_field(field: str, test: Test, derive: Callable[[Any], Any] | None = None) -> Predicate:
@@ -85,25 +89,10 @@ def partial(field: str, values: list[str]) -> Condition:
             return wants_null
         return search is not None and search(text) is not None
 
-    scan = scan_with(test)
-    if len(needles) == 1:
-        needle = needles[0]
+    def search_index(table: Table) -> TextMatch:
+        return table.search(field, needles, wants_null)
 
-        def scan(column: list[Any], slots: Sequence[int] | None) -> list[int]:
-            if slots is None:
-                return [slot for slot, text in enumerate(column) if (needle in text if text is not None else wants_null)]
-            return [slot for slot in slots if (needle in text if (text := column[slot]) is not None else wants_null)]
-
-    elif search is not None:
-
-        def scan(column: list[Any], slots: Sequence[int] | None) -> list[int]:
-            if slots is None:
-                return [slot for slot, text in enumerate(column)
-                        if (search(text) is not None if text is not None else wants_null)]
-            return [slot for slot in slots
-                    if (search(text) is not None if (text := column[slot]) is not None else wants_null)]
-
-    return Condition(field, _on_field(field, test, text_key), test=test, form="text", scan=scan)
+    return Condition(field, _on_field(field, test, text_key), test=test, form="text", search=search_index)
 
 
 def _day(text: str) -> datetime:
@@ -194,18 +183,23 @@ def select(
     other conditions with a value test scan the table's column of their field, and only the rest
     (record-level predicates) decode records; then only the window is decoded."""
     stop = None if limit is None else offset + limit
-    planned: list[tuple[Condition, Sequence[int]]] = []
+    planned: list[tuple[int, Condition, Sequence[int] | TextMatch]] = []
     for c in conditions:
         found = table.indexed(c.field, c.keys) if c.keys is not None else None
         if found is not None:
-            planned.append((c, found))
-    planned.sort(key=lambda item: len(item[1]))
-    used = {id(c) for c, _ in planned}
+            planned.append((len(found), c, found))
+        elif c.search is not None:
+            match = c.search(table)
+            planned.append((match.size, c, match))
+    planned.sort(key=lambda item: item[0])
+    used = {id(c) for _, c, _ in planned}
     slots: Sequence[int] | None
     if planned:
-        slots = planned[0][1]  # index buckets hold active records only
-        for _, found in planned[1:]:
-            slots = _intersect(slots, found)
+        # Index buckets and text matches hold active records only; the smallest set leads.
+        lead = planned[0][2]
+        slots = lead.slots() if isinstance(lead, TextMatch) else lead
+        for _, _, found in planned[1:]:
+            slots = found.filter(slots) if isinstance(found, TextMatch) else _intersect(slots, found)
     else:
         # None stands for every slot (valid while no record is soft-deleted).
         slots = None if table.all_active else table.positions()

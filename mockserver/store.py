@@ -17,6 +17,10 @@ in its original place.
   lowercased text for substring matching), so a filter on a field without an index scans a list
   instead of decoding records. Columns are built on first use (or when the table is created, for
   the ones named then) and kept up to date by every write.
+- A *text index* (`textindex.TextIndex`, a trigram index) answers case-insensitive substring
+  searches on one field; built when the table is created for the fields named then (the declared
+  partial-match filters), or on the first search of another field, and kept up to date by every
+  write.
 """
 
 from __future__ import annotations
@@ -28,22 +32,14 @@ from typing import Any
 
 import orjson
 
+from .textindex import TextIndex, TextMatch, text_key
+
 Bucket = int | list[int]
 
 
 def index_key(value: Any) -> Any:
     """How a value is keyed in an index: strings case-folded (enum filters are case-insensitive)."""
     return value.lower() if isinstance(value, str) else value
-
-
-def text_key(value: Any) -> str | None:
-    """How a value reads for a substring match: lowercased text (objects and arrays as their JSON);
-    None for an unset value."""
-    if value is None:
-        return None
-    if isinstance(value, (dict, list)):
-        return orjson.dumps(value).decode().lower()
-    return str(value).lower()
 
 
 def _encode(record: dict[str, Any]) -> bytes:
@@ -112,7 +108,7 @@ class Table:
     """The records of one data object."""
 
     def __init__(self, name: str, indexed: Iterable[str] = (), columns: Iterable[tuple[str, str]] = (),
-                 revision: Revision | None = None) -> None:
+                 revision: Revision | None = None, searched: Iterable[str] = ()) -> None:
         self.name = name
         self.revision = revision or Revision()
         self._blobs: list[bytes] = []  # slot -> the record's JSON
@@ -121,6 +117,7 @@ class Table:
         self._active = 0
         self.indexes: dict[str, dict[Any, Bucket]] = {f: {} for f in indexed}
         self._columns: dict[tuple[str, str], Column] = {}
+        self._texts: dict[str, TextIndex] = {f: TextIndex(f, self._live) for f in searched}
         for field, form in columns:
             self.column(field, form)
 
@@ -147,6 +144,8 @@ class Table:
         self._live.append(active)
         for column in self._columns.values():
             column.values.append(column.value_of(record))
+        for text in self._texts.values():
+            text.append(slot, record, active)
         if active:
             self._active += 1
             self._index(slot, record)
@@ -163,6 +162,8 @@ class Table:
         self._live[slot] = active
         for column in self._columns.values():
             column.values[slot] = column.value_of(record)
+        for text in self._texts.values():
+            text.change(slot, record, was_active, active)
         if was_active and active:
             self._reindex(slot, old, record)
         elif was_active:
@@ -184,6 +185,8 @@ class Table:
         for column in self._columns.values():
             column.values.clear()
             column.shared.clear()
+        for text in self._texts.values():
+            text.clear()
 
     # -- reads ---------------------------------------------------------------------------------
     def get(self, rid: str, *, include_inactive: bool = False) -> dict[str, Any] | None:
@@ -249,6 +252,15 @@ class Table:
             column.values = [column.value_of(orjson.loads(blob)) for blob in self._blobs]
             self._columns[(field, form)] = column
         return column.values
+
+    def search(self, field: str, needles: Iterable[str], wants_null: bool = False) -> TextMatch:
+        """The records whose `field`, as `text_key` reads it, holds any of the lowercased `needles`
+        (or is unset, with `wants_null`), through the field's text index (built on first use)."""
+        index = self._texts.get(field)
+        if index is None:
+            index = self._texts[field] = TextIndex(field, self._live)
+            index.load(text_key(orjson.loads(blob).get(field)) for blob in self._blobs)
+        return index.search(needles, wants_null)
 
     def raw(self, slots: Iterable[int]) -> list[RawJson]:
         """The records in these slots as their stored JSON."""

@@ -53,6 +53,12 @@ def indexed_fields(obj: DataObjectSpec) -> list[str]:
     return [name for name, prop in obj.properties.items() if prop["type"] in ("ID", "Enum")]
 
 
+def searched_fields(spec: ServiceSpec, obj: str) -> list[str]:
+    """Fields worth a text index: those a list of `obj` declares a partial-match filter on."""
+    return sorted({f.property for op in spec.operations if op.data_object == obj
+                   for f in op.filters if f.match == "partial"})
+
+
 def uuid4_string(bits: int) -> str:
     """`str(uuid.UUID(int=bits, version=4))`, without building a UUID object (every create needs one)."""
     bits = (bits & ~(0xC000 << 48) | (0x8000 << 48)) & ~(0xF000 << 64) | (0x4000 << 64)
@@ -91,7 +97,8 @@ class World:
             merged = foreign_by_project.setdefault(state.spec.project, {})
             for name, fields in state.spec.foreign_objects.items():
                 merged.setdefault(name, {}).update(fields)
-            state.tables = {name: Table(name, indexed_fields(obj), revision=self.revision)
+            state.tables = {name: Table(name, indexed_fields(obj), revision=self.revision,
+                                        searched=searched_fields(state.spec, name))
                             for name, obj in state.spec.data_objects.items()}
             state.webhook_events = set()
         personas: list[Persona] = []
