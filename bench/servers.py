@@ -145,13 +145,14 @@ class Server:
             self.stop()
 
 
-def twin(spec: Path, *, cpu: int | None, log_dir: Path, read_cache: bool = True) -> Server:
-    """`twin serve` on one spec (with `read_cache=False`, every read computed afresh)."""
+def twin(spec: Path, *, cpu: int | None, log_dir: Path, read_cache: bool = True, name: str = "twin") -> Server:
+    """`twin serve` on one spec (with `read_cache=False`, every read computed afresh); its log is
+    `<name>.log`."""
     port = free_port()
     extra = [] if read_cache else ["--no-read-cache"]
     return Server(
-        "twin", [sys.executable, "-m", "twin", "serve", "--host", HOST, "--port", str(port), "--spec", str(spec), *extra],
-        port, ready_path="/__twin/services", cpu=cpu, log_path=log_dir / "twin.log",
+        name, [sys.executable, "-m", "twin", "serve", "--host", HOST, "--port", str(port), "--spec", str(spec), *extra],
+        port, ready_path="/__twin/services", cpu=cpu, log_path=log_dir / f"{name}.log",
     )
 
 
