@@ -246,6 +246,7 @@ async def records(request: web.Request) -> web.Response:
         if isinstance(row.get("_owner"), str):
             record["_owner"] = row["_owner"]
         table.insert(record)
+    table.catch_up()  # index the batch now, not on the next search
     return json_response({"inserted": len(rows), "total": len(table)}, 200)
 
 

@@ -18,9 +18,9 @@ in its original place.
   instead of decoding records. Columns are built on first use (or when the table is created, for
   the ones named then) and kept up to date by every write.
 - A *text index* (`textindex.TextIndex`, a trigram index) answers case-insensitive substring
-  searches on one field; built when the table is created for the fields named then (the declared
-  partial-match filters), or on the first search of another field, and kept up to date by every
-  write.
+  searches on one field; declared when the table is created for the fields named then (the
+  declared partial-match filters), or on the first search of another field. It indexes new records
+  when the next search comes (or `catch_up` is called), changes to indexed ones as they happen.
 """
 
 from __future__ import annotations
@@ -144,8 +144,6 @@ class Table:
         self._live.append(active)
         for column in self._columns.values():
             column.values.append(column.value_of(record))
-        for text in self._texts.values():
-            text.append(slot, record, active)
         if active:
             self._active += 1
             self._index(slot, record)
@@ -259,8 +257,13 @@ class Table:
         index = self._texts.get(field)
         if index is None:
             index = self._texts[field] = TextIndex(field, self._live)
-            index.load(text_key(orjson.loads(blob).get(field)) for blob in self._blobs)
+        index.catch_up(self._blobs)
         return index.search(needles, wants_null)
+
+    def catch_up(self) -> None:
+        """Bring the text indexes up to date now (after a bulk load, so the next search does not wait)."""
+        for index in self._texts.values():
+            index.catch_up(self._blobs)
 
     def raw(self, slots: Iterable[int]) -> list[RawJson]:
         """The records in these slots as their stored JSON."""

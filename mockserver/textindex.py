@@ -13,7 +13,12 @@ record matches when the needle is a substring of its text. The index works on th
   with `needle in text`, which makes the answer exactly the scan's;
 - `single`/`multi` map each vid to its *active* slots, ascending (one slot: `single[vid]`,
   several: `multi[vid]`), so a low-cardinality field (a status) costs one check per distinct value
-  and the matches' count is the sum of their groups.
+  and the matches' count is the sum of their groups. Only the first `SHARED` distinct texts share
+  a vid; later ones get one per record (see `SHARED`).
+
+New records are indexed when the next search comes (`catch_up`), in one go: a create costs the
+index nothing, a burst of creates is indexed once. Changes to records already indexed are applied
+as they happen.
 
 Needles shorter than 3 characters have no trigram: they are checked against the trigram keys
 (whose postings then hold the matches) or, when that would touch most values anyway, against the
@@ -34,6 +39,11 @@ import orjson
 
 UNSET = 0
 """The vid of an unset (None) value."""
+
+SHARED = 65536
+"""How many distinct texts get one vid for all their records. Past that, a new text gets a vid of its
+own for each record holding it: answers stay exact, and a high-cardinality field (an id, a URL)
+does not pay a dictionary entry per record for sharing that never happens."""
 
 DENSE = 8
 """A search matching more values than 1/DENSE of the slots collects its slots in one pass over all
@@ -140,15 +150,20 @@ class TextIndex:
         self.multi: dict[int, array[int]] = {}  # vid -> its active slots, ascending, when several
 
     # -- writes --------------------------------------------------------------------------------
-    def append(self, slot: int, record: dict[str, Any], active: bool) -> None:
-        """Index a new record stored in `slot` (the next slot)."""
-        vid = self._vid(text_key(record.get(self.field)))
-        self.codes.append(vid)
-        if active:
-            self._add(vid, slot)
+    def catch_up(self, blobs: Sequence[bytes]) -> None:
+        """Index the records stored since the last call (slots past `codes`), from their JSON."""
+        codes, add, live, field = self.codes, self._add, self.live, self.field
+        loads, vid_of = orjson.loads, self._vid
+        for slot in range(len(codes), len(blobs)):
+            vid = vid_of(text_key(loads(blobs[slot]).get(field)))
+            codes.append(vid)
+            if live[slot]:
+                add(vid, slot)
 
     def change(self, slot: int, record: dict[str, Any], was_active: bool, active: bool) -> None:
-        """Index a new version of the record in `slot`."""
+        """Index a new version of the record in `slot` (nothing to do for a slot not caught up yet)."""
+        if slot >= len(self.codes):
+            return
         old = self.codes[slot]
         vid = self._vid(text_key(record.get(self.field)))
         if vid == old and was_active == active:
@@ -186,7 +201,8 @@ class TextIndex:
         if vid is None:
             vid = len(self.strings)
             self.strings.append(text)
-            self.vids[text] = vid
+            if len(self.vids) < SHARED:
+                self.vids[text] = vid
             self.single.append(-1)
             if len(text) < 3:
                 self.short.append(vid)

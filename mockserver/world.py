@@ -221,6 +221,7 @@ class World:
                 if table is not None:
                     for record in records:
                         table.insert(record)
+                    table.catch_up()
         for project, objects in (data.get("fixtures") or {}).items():
             project_state = self.projects.get(project)
             if project_state is None:
