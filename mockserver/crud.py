@@ -55,45 +55,40 @@ def new_record(ctx: Context, values: dict[str, Any], obj: DataObjectSpec | None 
 
     A required property the caller cannot send (it is not a create parameter) is bound the way the
     backend would: the tenant field to the caller's company, an ID to the caller, an enum to its
-    first option, other types to their empty value.
+    first option, other types to their empty value. Dates are stored in canonical form, each enum
+    is followed by its `_idx`; keys come in the guide's order: id, properties, system fields. One
+    pass: this runs on every create.
     """
     obj = obj or ctx.obj
+    now = isoformat(ctx.now)
     record: dict[str, Any] = {"id": ctx.world.new_id()}
-    for name, prop in obj.properties.items():
-        if name in values and (values[name] is not None or not prop.get("required")):
-            record[name] = values[name]
+    for f in obj.fields:
+        name = f.name
+        if name in values and (values[name] is not None or not f.required):
+            value = values[name]
         elif name == obj.tenant_field and ctx.company is not None:
-            record[name] = ctx.company["id"]
-        elif not prop.get("required"):
-            record[name] = [] if prop.get("isArray") else None
-        elif prop.get("isArray"):
-            record[name] = []
-        elif prop["type"] == "ID":
+            value = ctx.company["id"]
+        elif not f.required:
+            value = [] if f.is_array else None
+        elif f.is_array:
+            value = []
+        elif f.type == "ID":
             # A session bind (the caller) unless it points at another record, which must be named.
             rel = obj.relation(name)
-            record[name] = ctx.user_id if rel is None or rel["target"] == "user" else None
-        elif prop["type"] == "Enum":
-            record[name] = (prop.get("enum") or [None])[0]
-        elif prop["type"] == "Date":
-            record[name] = isoformat(ctx.now)
+            value = ctx.user_id if rel is None or rel["target"] == "user" else None
+        elif f.type == "Enum":
+            value = (f.prop.get("enum") or [None])[0]
+        elif f.type == "Date":
+            value = now
         else:
-            record[name] = _DEFAULTS.get(prop["type"])
-    now = isoformat(ctx.now)
-    record = normalize(obj, record)
+            value = _DEFAULTS.get(f.type)
+        if f.type == "Date":
+            value = [_normal_date(v) for v in value] if isinstance(value, list) else _normal_date(value)
+        record[name] = value
+        if f.enum_index is not None:
+            record[f"{name}_idx"] = f.enum_index.get(value) if value is not None else None
     record.update(isActive=True, recordVersion=1, createdAt=now, updatedAt=now, _owner=ctx.user_id)
-    return _ordered(obj, record)
-
-
-def _ordered(obj: DataObjectSpec, record: dict[str, Any]) -> dict[str, Any]:
-    """Keys in the guide's order: id, properties (each enum followed by its _idx), system fields."""
-    out: dict[str, Any] = {"id": record["id"]}
-    for name in obj.properties:
-        out[name] = record.get(name)
-        if name in obj.enum_index:
-            out[f"{name}_idx"] = record.get(f"{name}_idx")
-    for key in ("isActive", "recordVersion", "createdAt", "updatedAt", "_owner"):
-        out[key] = record.get(key)
-    return out
+    return record
 
 
 def check_references(ctx: Context, record: dict[str, Any], obj: DataObjectSpec | None = None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,24 @@ class DataObjectSpec:
 
     def relation(self, prop: str) -> dict[str, Any] | None:
         return next((r for r in self.relations if r["property"] == prop), None)
+
+    @cached_property
+    def fields(self) -> list[FieldPlan]:
+        """Each property as a create fills it in (read on every create: computed once)."""
+        return [FieldPlan(name, prop["type"], bool(prop.get("required")), bool(prop.get("isArray")),
+                          self.enum_index.get(name), prop) for name, prop in self.properties.items()]
+
+
+@dataclass(frozen=True)
+class FieldPlan:
+    """One property of a data object, flattened for the create path."""
+
+    name: str
+    type: str
+    required: bool
+    is_array: bool
+    enum_index: dict[str, int] | None  # option -> index, for enums (their `<name>_idx`)
+    prop: dict[str, Any]
 
 
 @dataclass

@@ -288,8 +288,12 @@ class Table:
 
     def _index(self, slot: int, record: dict[str, Any]) -> None:
         for field, index in self.indexes.items():
-            for key in self._keys(record, field):
-                _add(index, key, slot)
+            value = record.get(field)
+            if isinstance(value, (list, dict)):
+                for key in self._keys(record, field):
+                    _add(index, key, slot)
+            else:  # one key: no set to build (every create comes here)
+                _add(index, index_key(value), slot)
 
     def _unindex(self, slot: int, record: dict[str, Any]) -> None:
         for field, index in self.indexes.items():
