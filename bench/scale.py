@@ -211,15 +211,18 @@ class Timing:
     samples: int
     total_rows: int | None  # the first request's totalRowCount (lists); median over requests when distinct
     distinct: bool = True
+    cpu_ms: float | None = None  # the twin's CPU time per timed request (user + system), mean
 
 
-def time_query(client: Client, paths: list[str], budget: float, max_reps: int) -> Timing:
+def time_query(client: Client, paths: list[str], budget: float, max_reps: int,
+               cpu: Callable[[], float] | None = None) -> Timing:
     """Sequential requests until `budget` seconds or `max_reps` (at least 5): each of `paths` once
     when it holds more than one (after one untimed request to a path of its own), else the one path
     repeated (after one untimed request to it)."""
     distinct = len(paths) > 1
     warm, timed = (paths[0], paths[1:]) if distinct else (paths[0], paths * max(max_reps, 5))
     client.request("GET", warm)
+    cpu_before = cpu() if cpu else 0.0
     times: list[float] = []
     rows: list[int] = []
     spent = 0.0
@@ -234,10 +237,11 @@ def time_query(client: Client, paths: list[str], budget: float, max_reps: int) -
         paging = answer.json().get("paging") if not rows or distinct else None
         if paging:
             rows.append(paging["totalRowCount"])
+    cpu_ms = (cpu() - cpu_before) * 1000 / len(times) if cpu else None
     times.sort()
     p99 = times[min(len(times) - 1, math.ceil(0.99 * len(times)) - 1)]
     total_rows = int(statistics.median(rows)) if rows else None
-    return Timing(statistics.median(times) * 1000, p99 * 1000, len(times), total_rows, distinct)
+    return Timing(statistics.median(times) * 1000, p99 * 1000, len(times), total_rows, distinct, cpu_ms)
 
 
 # -- loading --------------------------------------------------------------------------------------
@@ -323,6 +327,15 @@ def report(sizes: list[int], timings: dict[str, dict[int, Timing]], memory: dict
     print()
     print("engine (twin --no-read-cache; every timed request distinct: other ids, search texts, pages):")
     _table(sizes, timings)
+    print()
+    print("the engine twin's CPU time per request (user + system, mean over the timed requests; less "
+          "sensitive than latency to other work on the machine):")
+    print(f"{'query':58}" + "".join(f"{_fmt_size(n) + ' CPU ms':>22}" for n in sizes))
+    for query in QUERIES:
+        if query.key in timings:
+            print(f"{query.label:58}" + "".join(
+                f"{t.cpu_ms:20.2f}  " if (t := timings[query.key].get(n)) and t.cpu_ms is not None else f"{'—':>22}"
+                for n in sizes))
     if cached:
         print()
         print("repeated, read cache on (one request repeated on a twin with its read cache: replays, not the engine):")
@@ -353,7 +366,8 @@ def report(sizes: list[int], timings: dict[str, dict[int, Timing]], memory: dict
     print("  (ΔRSS of the twin over the object's loads / records, and in brackets beyond the record's raw JSON "
           "size; MiB is the whole twin)")
     print(f"other work on the machine used {extra['busy_before']:.0%} of the CPU just before the run"
-          + (" (figures are noisy)" if extra["busy_before"] > 0.15 else ""))
+          + (" (figures are noisy: latencies include waiting for a CPU; see the CPU table)"
+             if extra["busy_before"] > 0.15 else ""))
     print("load time (s): " + "; ".join(f"{obj} " + "/".join(f"{by[n]:.1f}" for n in sizes if n in by) for obj, by in loads.items()))
 
     ok = True
@@ -472,11 +486,12 @@ def main(argv: list[str] | None = None) -> int:
                           f"(raw JSON {state.json_bytes:.0f} B), twin RSS {engine.rss() / 2**20:.0f} MiB")
                 for query in (q for q in QUERIES if q.obj == name):
                     paths = query.paths(state, args.max_reps + 1)
-                    timing = time_query(clients[0], paths, args.budget, args.max_reps)
+                    timing = time_query(clients[0], paths, args.budget, args.max_reps,
+                                        lambda: servers.cpu_seconds(engine.pid))
                     timings.setdefault(query.key, {})[size] = timing
                     tools.log(f"  {_fmt_size(size):>5} {query.label:58} p50 {timing.p50_ms:8.2f} ms  "
-                              f"p99 {timing.p99_ms:8.2f} ms  ({timing.samples} distinct requests, "
-                              f"{timing.total_rows} rows)")
+                              f"p99 {timing.p99_ms:8.2f} ms  twin CPU {timing.cpu_ms:6.2f} ms/request  "
+                              f"({timing.samples} distinct requests, {timing.total_rows} rows)")
                     if len(clients) > 1:
                         again = time_query(clients[1], paths[:1], args.budget, args.max_reps)
                         cached.setdefault(query.key, {})[size] = again

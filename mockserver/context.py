@@ -28,9 +28,10 @@ class Result:
     presented: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Context:
-    """One request, parsed and authenticated: everything a handler reads."""
+    """One request, parsed and authenticated: everything a handler reads (slots: one is built per
+    request)."""
 
     world: World
     state: ServiceState
