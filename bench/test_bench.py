@@ -57,3 +57,31 @@ def test_stubs_share_one_envelope(tmp_path: Path) -> None:
     mapping = json.loads((root / "mappings" / "create.json").read_text())
     assert mapping["request"]["url"] == exchanges[2].path
     assert mapping["response"]["body"] == exchanges[2].response
+
+
+def test_scale_times_distinct_requests_on_the_engine_and_one_repeated_on_the_cache() -> None:
+    from bench import scale
+
+    state = scale.ObjectState("sys_enrollmentPayment", lambda i: {}, ids=[f"id{i}" for i in range(400)],
+                              order_ids=[f"o{i}" for i in range(400)],
+                              payment_ids=[f"pi_{i:024x}" for i in range(400)], owners=[f"u{i}" for i in range(50)])
+    for query in scale.QUERIES:
+        paths = query.paths(state, 301)
+        assert len(paths) == len(set(paths)) == 301, query.key
+    search = next(q for q in scale.QUERIES if q.key == "pay.search").paths(state, 50)
+    assert all("paymentId=" in p and "pi_" not in p.split("paymentId=")[1] for p in search)
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.sent: list[str] = []
+
+        def request(self, method: str, path: str) -> object:
+            self.sent.append(path)
+            return type("A", (), {"status": 200, "seconds": 0.001, "json": lambda self: {"paging": {"totalRowCount": 3}}})()
+
+    engine = Recorder()
+    timing = scale.time_query(engine, ["/warm", "/a", "/b", "/c", "/d", "/e", "/f"], budget=10, max_reps=100)  # type: ignore[arg-type]
+    assert engine.sent == ["/warm", "/a", "/b", "/c", "/d", "/e", "/f"] and timing.distinct and timing.samples == 6
+    cached = Recorder()
+    timing = scale.time_query(cached, ["/same"], budget=10, max_reps=7)  # type: ignore[arg-type]
+    assert set(cached.sent) == {"/same"} and timing.samples == 7 and not timing.distinct
