@@ -45,6 +45,10 @@ SHARED = 65536
 own for each record holding it: answers stay exact, and a high-cardinality field (an id, a URL)
 does not pay a dictionary entry per record for sharing that never happens."""
 
+NARROW = 32
+"""A search's candidates are narrowed by intersecting trigram postings while more than this many
+are left; then each is checked against its text."""
+
 DENSE = 8
 """A search matching more values than 1/DENSE of the slots collects its slots in one pass over all
 of them rather than value by value."""
@@ -269,10 +273,17 @@ class TextIndex:
                 if posting is None:
                     return ()
                 postings.append(posting)
-            smallest = min(postings, key=len)
+            postings.sort(key=len)
             if len(needle) == 3:
-                return smallest  # the trigram itself: every value in its posting holds it
-            return [vid for vid in smallest if needle in strings[vid]]  # type: ignore[operator]
+                return postings[0]  # the trigram itself: every value in its posting holds it
+            # Narrow with the other short postings first (integers in arrays: cheap, cache-friendly),
+            # then check the few candidates left against their texts.
+            candidates: Iterable[int] = postings[0]
+            for posting in postings[1:]:
+                if len(candidates) <= NARROW:  # type: ignore[arg-type]
+                    break
+                candidates = set(candidates).intersection(posting)
+            return [vid for vid in candidates if needle in strings[vid]]  # type: ignore[operator]
         # Under 3 characters: every text of 3+ characters holding the needle has a trigram holding it.
         keys = [posting for gram, posting in self.grams.items() if needle in gram]
         if sum(len(p) for p in keys) > len(strings):
