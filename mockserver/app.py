@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ from .clock import Clock
 from .cors import CORS_POLICY, CorsPolicy
 from .engine import ApiResponse, OperationHandler, json_response
 from .faults import FaultSet
+from .persistence.keeper import Keeper
+from .persistence.sqlite import SqliteBackend
 from .specindex import ServiceSpec, load_service
 from .stripe import FakeStripe
 from .workflows import Workflow, workflow_for
@@ -29,6 +32,8 @@ log = logging.getLogger("twin")
 WORLD = web.AppKey("world", World)
 FAULTS = web.AppKey("faults", FaultSet)
 SETTINGS = web.AppKey("settings", dict)
+KEEPER = web.AppKey("keeper", Keeper)
+FLUSH_INTERVAL = 0.1  # seconds between saves of changes made outside requests (webhook subscribers)
 CONTROL_PREFIX = "/__twin"
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 CORS_HEADERS = "Authorization, Content-Type, mbx-company-codename, Idempotency-Key, Stripe-Signature, X-Requested-With"
@@ -54,9 +59,10 @@ def _preflight(request: web.Request, policy: CorsPolicy) -> web.Response:
     return response
 
 
-def twin_middleware(world: World, faults: FaultSet, cors: CorsPolicy | None = None) \
-        -> Callable[..., Awaitable[web.StreamResponse]]:
-    """CORS, injected faults, the error envelope for unknown routes and crashes, the journal.
+def twin_middleware(world: World, faults: FaultSet, cors: CorsPolicy | None = None, keeper: Keeper | None = None
+                    ) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """CORS, injected faults, the error envelope for unknown routes and crashes, the journal, and
+    (with a state file) saving what the request changed before its answer leaves.
 
     A closure over the world and the faults, so the hot path does no application look-ups."""
     policy = cors or CorsPolicy()
@@ -97,11 +103,18 @@ def twin_middleware(world: World, faults: FaultSet, cors: CorsPolicy | None = No
                 body = envelope.error(404, "errMsg_routeNotFound", f"no route {method} {path}", now())
                 response = json_response(body, 404)
             except web.HTTPException:
+                if keeper is not None:
+                    keeper.flush()  # a redirect or error page after a change: save it all the same
                 raise
             except Exception:  # a bug in the twin must still answer in the guide's envelope
                 log.exception("unhandled error on %s %s", method, path)
                 body = envelope.error(500, "errMsg_internalServerError", "the twin failed; see its log", now())
                 response = json_response(body, 500)
+        if keeper is not None:
+            failure = keeper.flush()
+            if failure is not None:  # not saved: the client must not take the change as acknowledged
+                body = envelope.error(503, "errMsg_stateNotSaved", failure, now())
+                response = json_response(body, 503)
         _cors(request, response, policy)
         if not control:
             api, user = (response.api, response.user_id) if isinstance(response, ApiResponse) else (None, None)
@@ -202,30 +215,48 @@ def create_app(
 
     load_mutant_catalog()
     mutants.activate(active_mutants or [])
-    world = World(load_services(spec_paths), seed=seed, clock=clock)
-    if state_file is not None and state_file.exists():
-        import orjson
-
-        world.restore(orjson.loads(state_file.read_bytes()))
-    guides = [read_auth_guide(path) for path in auth_guides or []]
-    faults = FaultSet()
-    cors = CorsPolicy((settings or {}).get("cors_origins") or ())
-    app = web.Application(middlewares=[twin_middleware(world, faults, cors)], client_max_size=64 * 1024 * 1024)
-    app[WORLD] = world
-    app[CORS_POLICY] = cors
-    app[FAULTS] = faults
-    app[SETTINGS] = {"state_file": state_file, **(settings or {})}
-    control.add_routes(app)
-    workflows = add_service_routes(app, world, read_cache=bool(app[SETTINGS].get("read_cache", True)))
-    mount_stripe(app, world, workflows, seed=seed)
-    authapi.add_routes(app, world, guides)
-    if state_file is not None:
-        app.on_shutdown.append(_save_state)
+    settings = {"state_file": state_file, **(settings or {})}
+    # The state file first: a file the twin cannot use is refused before anything is built.
+    backend = SqliteBackend(state_file, sync=str(settings.get("state_sync") or "normal")) if state_file else None
+    try:
+        world = World(load_services(spec_paths), seed=seed, clock=clock)
+        keeper = Keeper(backend, world) if backend is not None else None
+        guides = [read_auth_guide(path) for path in auth_guides or []]
+        faults = FaultSet()
+        cors = CorsPolicy(settings.get("cors_origins") or ())
+        app = web.Application(middlewares=[twin_middleware(world, faults, cors, keeper)],
+                              client_max_size=64 * 1024 * 1024)
+        app[WORLD] = world
+        app[CORS_POLICY] = cors
+        app[FAULTS] = faults
+        app[SETTINGS] = settings
+        control.add_routes(app)
+        workflows = add_service_routes(app, world, read_cache=bool(settings.get("read_cache", True)))
+        stripe = mount_stripe(app, world, workflows, seed=seed)
+        authapi.add_routes(app, world, guides)
+        if keeper is not None:
+            keeper.start(stripe)
+            app[KEEPER] = keeper
+            app.cleanup_ctx.append(_keeping)
+    except BaseException:
+        if backend is not None:
+            backend.close()
+        raise
     return app
 
 
-async def _save_state(app: web.Application) -> None:
-    import orjson
+async def _keeping(app: web.Application) -> AsyncIterator[None]:
+    """While the twin runs, save changes made outside requests; at its stop, save the rest and close."""
+    keeper = app[KEEPER]
 
-    path = app[SETTINGS]["state_file"]
-    path.write_bytes(orjson.dumps(app[WORLD].dump()))
+    async def flush_now_and_then() -> None:
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL)
+            keeper.flush()
+
+    task = asyncio.create_task(flush_now_and_then())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    keeper.close()

@@ -21,7 +21,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--spec", type=Path, action="append", default=[],
                         help="the same as SOURCE (repeatable)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the fixture data and ids (default 0)")
-    parser.add_argument("--state-file", type=Path, help="load state from this file at start and save it at stop")
+    parser.add_argument("--state-file", type=Path,
+                        help="keep the state in this SQLite file (created if missing): every change is saved before "
+                             "its answer leaves, and loaded at the next start (default: in memory only)")
+    parser.add_argument("--state-sync", choices=("normal", "full"), default="normal",
+                        help="normal (default): a saved change survives the twin being killed (kill -9); full: also "
+                             "survives power loss, at the cost of a disk flush per write")
     parser.add_argument("--mutant", action="append", default=[], help="start with a deliberate defect (for testing the suite)")
     parser.add_argument("--public-url", help="the URL browsers reach the twin at (default http://HOST:PORT)")
     parser.add_argument("--access-log", action="store_true", help="log every request")
@@ -39,6 +44,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Start the server and block until interrupted."""
+    if args.state_file is not None:
+        # Before the heavy imports: a file the twin cannot use is refused at once.
+        from .persistence import StateFileError
+        from .persistence.sqlite import check_file
+
+        try:
+            check_file(args.state_file)
+        except StateFileError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+
     from aiohttp import web
 
     from specs.build import default_spec_paths, load_specs
@@ -63,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         app = create_app(specs, seed=args.seed, state_file=args.state_file, active_mutants=args.mutant,
                          settings={"public_url": public_url, "webhook_secret": args.webhook_secret,
-                                   "read_cache": not args.no_read_cache, "cors_origins": args.cors_origin},
+                                   "read_cache": not args.no_read_cache, "cors_origins": args.cors_origin,
+                                   "state_sync": args.state_sync},
                          auth_guides=auth_guides)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

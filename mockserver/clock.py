@@ -51,6 +51,21 @@ class Clock:
     def frozen(self) -> bool:
         return self._frozen_at is not None
 
+    def state(self) -> dict[str, object]:
+        """What `restore` needs to put the clock back exactly (offset in whole microseconds)."""
+        return {"offsetMicroseconds": self._offset // timedelta(microseconds=1),
+                "frozenAt": self._frozen_at.isoformat() if self._frozen_at is not None else None}
+
+    def restore(self, state: dict[str, object]) -> None:
+        """Set the clock from a `state()` (raises ValueError or TypeError on a malformed one)."""
+        offset = state["offsetMicroseconds"]
+        frozen_at = state["frozenAt"]
+        if not isinstance(offset, int) or not (frozen_at is None or isinstance(frozen_at, str)):
+            raise ValueError("malformed clock state")
+        self._offset = timedelta(microseconds=offset)
+        self._frozen_at = datetime.fromisoformat(frozen_at) if frozen_at is not None else None
+        self.generation += 1
+
 
 def isoformat(moment: datetime) -> str:
     """ISO-8601 in UTC with millisecond precision and a `Z`, as the guides' examples show."""

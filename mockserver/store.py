@@ -28,7 +28,7 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import compress
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -104,8 +104,20 @@ class Revision:
         self.value += 1
 
 
+class Watcher(Protocol):
+    """Hears of every write to the tables it watches (the persistence layer: `mockserver.persistence`)."""
+
+    def wrote(self, table: Table, slot: int) -> None: ...
+
+    def cleared(self, table: Table) -> None: ...
+
+
 class Table:
     """The records of one data object."""
+
+    # Set by a persistence layer to hear of every write; None (the default) keeps the table purely in
+    # memory, at the cost of one attribute check per write.
+    watcher: Watcher | None = None
 
     def __init__(self, name: str, indexed: Iterable[str] = (), columns: Iterable[tuple[str, str]] = (),
                  revision: Revision | None = None, searched: Iterable[str] = ()) -> None:
@@ -147,6 +159,8 @@ class Table:
         if active:
             self._active += 1
             self._index(slot, record)
+        if self.watcher is not None:
+            self.watcher.wrote(self, slot)
         return record
 
     def replace(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -170,6 +184,8 @@ class Table:
         elif active:
             self._active += 1
             self._index(slot, record)
+        if self.watcher is not None:
+            self.watcher.wrote(self, slot)
         return record
 
     def clear(self) -> None:
@@ -185,6 +201,8 @@ class Table:
             column.shared.clear()
         for text in self._texts.values():
             text.clear()
+        if self.watcher is not None:
+            self.watcher.cleared(self)
 
     # -- reads ---------------------------------------------------------------------------------
     def get(self, rid: str, *, include_inactive: bool = False) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ import uuid
 from collections import deque
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import fixtures
 from fixtures.base import persona_password
@@ -21,7 +21,7 @@ from .clock import Clock, isoformat
 from .identity import Authenticator, Persona
 from .sessions import SessionStore
 from .specindex import DataObjectSpec, ServiceSpec
-from .store import Revision, Table
+from .store import Revision, Table, Watcher
 
 JOURNAL_SIZE = 2000
 JOURNAL_FIELDS = ("time", "method", "path", "query", "status", "api", "userId", "elapsedMs")
@@ -80,13 +80,15 @@ class World:
         # Bumped by every write to any table of this world (and by the twin on every other change).
         self.revision = Revision()
         self._secret = secret
+        # The persistence layer, when the state is kept in a file: told of every reset (`attach`).
+        self.watcher: WorldWatcher | None = None
         self.reset()
 
     # -- lifecycle -----------------------------------------------------------------------------
     def reset(self) -> None:
         """Back to the seeded start: empty service tables, fresh fixtures, same ids as last time."""
         self.revision.bump()
-        self._rng = random.Random(f"twin-ids:{self.seed}")
+        self.resume_ids(f"twin-ids:{self.seed}", 0)
         # Request ids: a seeded UUID-shaped prefix and a counter (a uuid4 per request is slow).
         prefix = str(uuid.UUID(int=random.Random(f"twin-requests:{self.seed}").getrandbits(128), version=4))
         self._request_prefix = prefix[:24]
@@ -129,6 +131,9 @@ class World:
         self.passwords: dict[str, str] = {}  # "<project>:<persona>" → a fixture persona's reset password
         self.auth = Authenticator(personas, self._secret, sessions=self.sessions.by_id) if self._secret \
             else Authenticator(personas, sessions=self.sessions.by_id)
+        self.auth_revision = 0  # bumped by every registration and password change (for the state file)
+        if self.watcher is not None:
+            self.watcher.attach(self)
 
     def set_password(self, persona: Persona, password: str) -> Persona:
         """A user's new password (a password reset): the persona is replaced everywhere it is known."""
@@ -142,6 +147,7 @@ class World:
                 break
         else:
             self.passwords[f"{persona.project}:{persona.name}"] = password
+        self.auth_revision += 1
         return changed
 
     def register(self, persona: Persona, user: dict[str, Any]) -> None:
@@ -153,11 +159,29 @@ class World:
         table = self.foreign(persona.project, "user")
         if table is not None:
             table.insert(dict(user))
+        self.auth_revision += 1
 
     # -- ids and time --------------------------------------------------------------------------
     def new_id(self) -> str:
         """A fresh UUID from the seeded generator (same sequence after every reset)."""
+        self._ids_drawn += 1
         return uuid4_string(self._rng.getrandbits(128))
+
+    def id_position(self) -> tuple[str, int]:
+        """Where the id sequence stands: its seed text and how many ids it has handed out."""
+        return self._id_seed, self._ids_drawn
+
+    def resume_ids(self, seed_text: str, drawn: int) -> None:
+        """Continue the id sequence of `seed_text` after `drawn` ids (as `id_position` reported it)."""
+        self._id_seed = seed_text
+        self._rng = random.Random(seed_text)
+        self._ids_drawn = drawn
+        # getrandbits(128 * n) advances the Mersenne Twister by the same 4n words as n calls of
+        # getrandbits(128), so skipping ahead costs one call per chunk instead of one per id.
+        while drawn > 0:
+            step = min(drawn, 8192)
+            self._rng.getrandbits(128 * step)
+            drawn -= step
 
     def request_id(self) -> str:
         """A fresh request id: UUID-shaped, unique within the run, the same sequence after a reset."""
@@ -232,6 +256,17 @@ class World:
                     table.clear()
                     for record in records:
                         table.insert(record)
+        self.restore_auth(data)
+        # Fresh ids must not collide with restored ones: move the generator on by what exists.
+        self.resume_ids(f"twin-ids:{self.seed}:{sum(len(s.tables) for s in self.services.values())}:"
+                        f"{sum(t.total for s in self.services.values() for t in s.tables.values())}", 0)
+
+    def auth_state(self) -> dict[str, Any]:
+        """Users registered through the auth API, changed passwords and live sessions, as JSON-able data."""
+        return {"accounts": self.accounts, "passwords": self.passwords, "sessions": self.sessions.dump()}
+
+    def restore_auth(self, data: dict[str, Any]) -> None:
+        """Load `auth_state()`'s parts (as `dump()` carries them) into a freshly reset world."""
         for account in data.get("accounts") or []:
             try:
                 persona = Persona(**account["persona"])
@@ -247,6 +282,10 @@ class World:
             if isinstance(password, str):
                 self.set_password(persona, password)
         self.sessions.restore(data.get("sessions") or [])
-        # Fresh ids must not collide with restored ones: move the generator on by what exists.
-        self._rng = random.Random(f"twin-ids:{self.seed}:{sum(len(s.tables) for s in self.services.values())}:"
-                                  f"{sum(t.total for s in self.services.values() for t in s.tables.values())}")
+        self.auth_revision += 1
+
+
+class WorldWatcher(Watcher, Protocol):
+    """A table watcher that also hears of every reset: `attach` is called with the world's new tables."""
+
+    def attach(self, world: World) -> None: ...

@@ -22,6 +22,14 @@ class IdFactory:
         """Start the sequence over from the seed."""
         self._random = random.Random(self.seed)
 
+    def getstate(self) -> object:
+        """The generator's position (for the persistence layer)."""
+        return self._random.getstate()
+
+    def setstate(self, state: object) -> None:
+        """Continue from a position `getstate` returned."""
+        self._random.setstate(state)  # type: ignore[arg-type]
+
     def token(self, length: int = _DEFAULT_LENGTH) -> str:
         """A random run of letters and digits."""
         return "".join(self._random.choice(_ALPHABET) for _ in range(length))

@@ -131,7 +131,7 @@ async def test_bulk_records_fill_system_fields(make_twin):
 
 
 async def test_state_survives_a_restart_with_a_state_file(tmp_path, make_twin):
-    state_file = tmp_path / "twin-state.json"
+    state_file = tmp_path / "twin-state.db"
     twin = await make_twin(TUTORHUB, state_file=state_file)
     _, created = await twin.call("POST", f"{BASE}/enrollmentpayment", as_=ADMIN, json=payment())
     await twin.client.close()

@@ -1,0 +1,373 @@
+"""`twin serve --state-file`: an acknowledged write survives the twin being killed, and a file that
+is not a twin state is refused at start, named, and left as it was.
+
+The crash tests run the real `twin serve` in a subprocess and kill it with SIGKILL (or stop it with
+SIGTERM); the finer points run the app in-process and restart it on the same file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from twin_testing import TUTORHUB
+
+from mockserver.persistence import StateWriteError
+
+ROOT = Path(__file__).resolve().parents[2]
+TWIN = Path(sys.executable).parent / "twin"
+BASE = "/enrollmentmanagement-api/v1"
+ADMIN = ("tutorhub", "admin")
+STRIPE_KEY = "sk_test_durable"
+
+
+def payment(n: int) -> dict[str, Any]:
+    return {"orderId": f"5d8a1f5c-8f0e-4c5a-9f43-{n:012d}", "paymentId": f"pi_durable{n}",
+            "paymentStatus": "succeeded", "statusLiteral": "paid"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Served:
+    """A `twin serve` subprocess and a small JSON client for it."""
+
+    def __init__(self, process: subprocess.Popen[bytes], url: str) -> None:
+        self.process = process
+        self.url = url
+        self.tokens: dict[tuple[str, str], str] = {}
+
+    def call(self, method: str, path: str, body: Any = None, *, as_: tuple[str, str] | None = None,
+             form: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        all_headers = dict(headers or {})
+        data = None
+        if form is not None:
+            data = urllib.parse.urlencode(form).encode()
+            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif body is not None:
+            data = json.dumps(body).encode()
+            all_headers["Content-Type"] = "application/json"
+        if as_ is not None:
+            all_headers["Authorization"] = f"Bearer {self.token(*as_)}"
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=all_headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as error:
+            return error.code, json.load(error)
+
+    def token(self, project: str, persona: str) -> str:
+        if (project, persona) not in self.tokens:
+            _, body = self.call("POST", "/__twin/login", {"project": project, "persona": persona})
+            self.tokens[(project, persona)] = body["token"]
+        return self.tokens[(project, persona)]
+
+    def stripe(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, Any]:
+        return self.call(method, "/stripe" + path, form=form, headers={"Authorization": f"Bearer {STRIPE_KEY}"})
+
+
+@contextmanager
+def serve(state_file: Path, *extra: str, stop: signal.Signals = signal.SIGTERM) -> Iterator[Served]:
+    """`twin serve --state-file` on the tutorhub spec until the block ends, then `stop` it."""
+    port = free_port()
+    process = subprocess.Popen([str(TWIN), "serve", "--port", str(port), "--spec", str(TUTORHUB),
+                                "--state-file", str(state_file), *extra],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"twin serve exited: {process.stdout.read().decode() if process.stdout else ''}")
+        try:
+            urllib.request.urlopen(f"{url}/__twin/services", timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise
+            time.sleep(0.1)
+    try:
+        yield Served(process, url)
+    finally:
+        if process.poll() is None:
+            process.send_signal(stop)
+        process.wait(timeout=15)
+        if process.stdout:
+            process.stdout.close()
+
+
+def refused(state_file: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """Run `twin serve` on a state file expected to be refused: it must exit at once."""
+    return subprocess.run([str(TWIN), "serve", "--port", str(free_port()), "--spec", str(TUTORHUB),
+                           "--state-file", str(state_file), *extra],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def create_thirty(twin: Served) -> list[dict[str, Any]]:
+    created = []
+    for n in range(30):
+        status, body = twin.call("POST", f"{BASE}/enrollmentpayment", payment(n), as_=ADMIN)
+        assert status == 201, body
+        created.append(body["sys_enrollmentPayment"])
+    return created
+
+
+def assert_all_there(twin: Served, created: list[dict[str, Any]]) -> None:
+    found = [twin.call("GET", f"{BASE}/enrollmentpayment/{record['id']}", as_=ADMIN) for record in created]
+    assert [status for status, _ in found].count(200) == len(created)
+    assert [body["sys_enrollmentPayment"] for _, body in found] == created
+
+
+# -- crashes ----------------------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+async def test_thirty_acknowledged_creates_survive_the_twin_being_stopped(tmp_path: Path, stop: signal.Signals,
+                                                                          make_twin: Any) -> None:
+    state = tmp_path / "twin.db"
+    with serve(state, stop=stop) as twin:
+        created = create_thirty(twin)
+    assert twin.process.returncode == (-signal.SIGKILL if stop == signal.SIGKILL else 0)
+    with serve(state) as again:
+        assert_all_there(again, created)
+        # The id sequence and record versions go on where they were.
+        status, body = again.call("POST", f"{BASE}/enrollmentpayment", payment(30), as_=ADMIN)
+        assert status == 201
+        next_id = body["sys_enrollmentPayment"]["id"]
+        status, updated = again.call("PATCH", f"{BASE}/enrollmentpayment/{created[0]['id']}",
+                                     {"paymentStatus": "failed"}, as_=ADMIN)
+        assert status == 200 and updated["sys_enrollmentPayment"]["recordVersion"] == created[0]["recordVersion"] + 1
+    # A twin of the same seed that never stopped hands out the same 31 ids.
+    unstopped = await make_twin(TUTORHUB)
+    ids = [(await unstopped.call("POST", f"{BASE}/enrollmentpayment", as_=ADMIN, json=payment(n)))[1]
+           ["sys_enrollmentPayment"]["id"] for n in range(31)]
+    assert ids == [r["id"] for r in created] + [next_id]
+
+
+@pytest.mark.slow
+def test_clock_endpoints_stripe_objects_and_fixture_changes_survive_kill_9(tmp_path: Path) -> None:
+    state = tmp_path / "twin.db"
+    with serve(state, stop=signal.SIGKILL) as twin:
+        _, clock = twin.call("POST", "/__twin/clock", {"set": "2031-05-06T07:08:09.123Z"})
+        _, endpoint = twin.call("POST", "/__twin/stripe/webhook_endpoints",
+                                {"url": "http://127.0.0.1:9/hooks", "events": ["customer.created"]})
+        _, customer = twin.stripe("POST", "/v1/customers", {"email": "ada@example.com", "name": "Ada"})
+        status, intent = twin.stripe("POST", "/v1/payment_intents", {
+            "amount": "4200", "currency": "usd", "customer": customer["id"], "payment_method": "pm_card_visa",
+            "confirm": "true"})
+        assert status == 200 and intent["status"] == "succeeded"
+        _, slots = twin.call("GET", "/__twin/fixtures/tutorhub/lessonSlot")
+        slot = slots["records"][0]
+        status, _ = twin.call("PATCH", f"/__twin/fixtures/tutorhub/lessonSlot/{slot['id']}", {"status": "completed"})
+        assert status == 200
+        _, events = twin.call("GET", "/__twin/stripe/events")
+    with serve(state) as again:
+        assert again.call("GET", "/__twin/clock")[1] == clock == {"now": "2031-05-06T07:08:09.123Z", "frozen": True}
+        _, endpoints = again.call("GET", "/__twin/stripe/webhook_endpoints")
+        assert endpoint in endpoints["endpoints"]
+        assert again.stripe("GET", f"/v1/customers/{customer['id']}")[1] == customer
+        status, kept = again.stripe("GET", f"/v1/payment_intents/{intent['id']}")
+        assert status == 200 and kept["status"] == "succeeded" and kept["latest_charge"] == intent["latest_charge"]
+        # The events are kept (their delivery log is not: it records one run's HTTP attempts).
+        assert without_deliveries(again.call("GET", "/__twin/stripe/events")[1]) == without_deliveries(events)
+        _, slots = again.call("GET", "/__twin/fixtures/tutorhub/lessonSlot")
+        assert next(s for s in slots["records"] if s["id"] == slot["id"])["status"] == "completed"
+        # New Stripe ids go on from where the sequence was, so none repeats.
+        _, second = again.stripe("POST", "/v1/customers", {"email": "grace@example.com"})
+        assert second["id"] != customer["id"]
+
+
+def without_deliveries(listed: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in event.items() if k != "deliveries"} for event in listed["events"]]
+
+
+# -- refusals -----------------------------------------------------------------------------------------
+def assert_one_line_naming(result: subprocess.CompletedProcess[str], path: Path, problem: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert str(path) in lines[0] and problem in lines[0], lines[0]
+    assert "serving" not in result.stdout
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    (b"{}", "is a JSON document, not a twin state database"),
+    (b'{"clock": {}, "services": {}, "fixtures": {}}', "is a JSON state export"),
+    (b"hello, world\n", "not an SQLite file"),
+    (b"", "is empty"),
+], ids=["empty-object", "json-export", "text", "zero-bytes"])
+def test_a_file_that_is_not_a_twin_state_is_refused_and_left_as_it_was(tmp_path: Path, content: bytes,
+                                                                          problem: str) -> None:
+    state = tmp_path / "state.json"
+    state.write_bytes(content)
+    result = refused(state)
+    assert_one_line_naming(result, state, problem)
+    assert state.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+
+
+def test_an_unwritable_path_is_refused_at_start(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder" / "twin.db"
+    assert_one_line_naming(refused(missing), missing, "does not exist")
+    under_a_file = tmp_path / "plain-file"
+    under_a_file.write_text("x")
+    assert_one_line_naming(refused(under_a_file / "twin.db"), under_a_file / "twin.db", "does not exist")
+    assert_one_line_naming(refused(tmp_path), tmp_path, "is a folder")
+
+
+def make_state(path: Path, records: int = 200) -> None:
+    """A real state file with some records in it, written by the app in-process."""
+    import asyncio
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from mockserver.app import create_app
+
+    async def fill() -> None:
+        client = TestClient(TestServer(create_app([TUTORHUB], state_file=path)))
+        await client.start_server()
+        rows = [payment(n) for n in range(records)]
+        response = await client.post("/__twin/records/tutorhub-enrollmentmanagement/sys_enrollmentPayment",
+                                     json={"records": rows})
+        assert response.status == 200
+        await client.close()
+
+    asyncio.run(fill())
+
+
+@pytest.mark.parametrize(("damage", "problem"), [
+    (lambda data: data[: len(data) // 2], "is damaged"),
+    (lambda data: data[:60], "is damaged"),
+    (lambda data: data[:4096] + b"\xff" * 4096 + data[8192:], "is damaged"),
+], ids=["truncated-half", "truncated-header", "overwritten-page"])
+def test_a_damaged_state_database_is_refused_by_name(tmp_path: Path, damage: Any, problem: str) -> None:
+    state = tmp_path / "twin.db"
+    make_state(state)
+    broken = damage(state.read_bytes())
+    state.write_bytes(broken)
+    assert_one_line_naming(refused(state), state, problem)
+    assert state.read_bytes() == broken
+
+
+def test_other_databases_newer_schemas_other_seeds_and_other_services_are_refused(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE notes (text)")
+    db.close()
+    assert_one_line_naming(refused(other), other, "is an SQLite database but not a twin state")
+    state = tmp_path / "twin.db"
+    make_state(state, records=3)
+    assert_one_line_naming(refused(state, "--seed", "7"), state, "was written with --seed 0, not 7")
+    with sqlite3.connect(state) as db:
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('services', ?)",
+                   (b'{"acme-billing": {"project": "acme", "service": "billing"}}',))
+    db.close()
+    assert_one_line_naming(refused(state), state, "holds services this twin does not serve: acme-billing")
+    with sqlite3.connect(state) as db:
+        db.execute("PRAGMA user_version = 9")
+    db.close()
+    assert_one_line_naming(refused(state), state, "was written by a newer twin (state schema 9")
+
+
+@pytest.mark.slow
+def test_a_second_twin_on_the_same_file_is_refused(tmp_path: Path) -> None:
+    state = tmp_path / "twin.db"
+    with serve(state) as twin:
+        create_thirty(twin)
+        assert_one_line_naming(refused(state), state, "is in use by another twin")
+
+
+# -- in-process: what else is kept ------------------------------------------------------------------------
+async def restart(make_twin: Any, twin: Any, state: Path) -> Any:
+    await twin.client.close()
+    return await make_twin(TUTORHUB, state_file=state)
+
+
+async def test_put_state_and_reset_are_durable(tmp_path: Path, make_twin: Any) -> None:
+    state = tmp_path / "twin.db"
+    twin = await make_twin(TUTORHUB, state_file=state)
+    for n in range(3):
+        assert (await twin.call("POST", f"{BASE}/enrollmentpayment", as_=ADMIN, json=payment(n)))[0] == 201
+    _, exported = await twin.call("GET", "/__twin/state")
+    assert (await twin.call("POST", "/__twin/reset"))[0] == 200
+    twin = await restart(make_twin, twin, state)
+    _, listed = await twin.call("GET", f"{BASE}/enrollmentpayments", as_=ADMIN)
+    assert listed["sys_enrollmentPayments"] == []
+    assert (await twin.call("PUT", "/__twin/state", json=exported))[0] == 200
+    twin = await restart(make_twin, twin, state)
+    _, listed = await twin.call("GET", f"{BASE}/enrollmentpayments", as_=ADMIN)
+    stored = exported["services"]["tutorhub-enrollmentmanagement"]["objects"]["sys_enrollmentPayment"]
+    assert sorted(r["id"] for r in listed["sys_enrollmentPayments"]) == sorted(r["id"] for r in stored)
+
+
+async def test_soft_deletes_and_idempotent_stripe_answers_survive_a_restart(tmp_path: Path, make_twin: Any) -> None:
+    state = tmp_path / "twin.db"
+    twin = await make_twin(TUTORHUB, state_file=state)
+    _, created = await twin.call("POST", f"{BASE}/enrollmentpayment", as_=ADMIN, json=payment(1))
+    record_id = created["sys_enrollmentPayment"]["id"]
+    assert (await twin.call("DELETE", f"{BASE}/enrollmentpayment/{record_id}", as_=ADMIN))[0] == 200
+    headers = {"Authorization": f"Bearer {STRIPE_KEY}", "Idempotency-Key": "order-17"}
+    first = await twin.client.post("/stripe/v1/customers", data={"email": "a@example.com"}, headers=headers)
+    customer = await first.json()
+    twin = await restart(make_twin, twin, state)
+    assert (await twin.call("GET", f"{BASE}/enrollmentpayment/{record_id}", as_=ADMIN))[0] == 404
+    replay = await twin.client.post("/stripe/v1/customers", data={"email": "a@example.com"}, headers=headers)
+    assert replay.headers.get("Idempotent-Replayed") == "true" and await replay.json() == customer
+    _, listed = await twin.call("GET", "/__twin/stripe/state")
+    assert [c["id"] for c in listed["customers"]] == [customer["id"]]
+
+
+async def test_an_answer_whose_change_could_not_be_saved_is_not_a_success(tmp_path: Path, make_twin: Any,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockserver.app import KEEPER
+
+    state = tmp_path / "twin.db"
+    twin = await make_twin(TUTORHUB, state_file=state)
+    backend = twin.app[KEEPER].backend
+    real_commit = backend.commit
+
+    def full_disk(changes: Any) -> None:
+        raise StateWriteError(f"state file {state}: could not save: database or disk is full")
+
+    monkeypatch.setattr(backend, "commit", full_disk)
+    status, body = await twin.call("POST", f"{BASE}/enrollmentpayment", as_=ADMIN, json=payment(1))
+    assert status == 503 and body["message"] == "errMsg_stateNotSaved" and "disk is full" in body["detail"]
+    monkeypatch.setattr(backend, "commit", real_commit)
+    assert (await twin.call("GET", "/__twin/services"))[0] == 200  # the next answer saves what was pending
+    twin = await restart(make_twin, twin, state)
+    _, listed = await twin.call("GET", f"{BASE}/enrollmentpayments", as_=ADMIN)
+    assert [r["paymentId"] for r in listed["sys_enrollmentPayments"]] == ["pi_durable1"]
+
+
+def test_without_a_state_file_tables_have_no_watcher() -> None:
+    from mockserver.app import WORLD, create_app
+
+    world = create_app([TUTORHUB])[WORLD]
+    assert world.watcher is None
+    assert all(t.watcher is None for s in world.services.values() for t in s.tables.values())
+
+
+def test_the_state_file_is_an_ordinary_sqlite_database_in_wal_mode(tmp_path: Path) -> None:
+    state = tmp_path / "twin.db"
+    make_state(state, records=5)
+    with sqlite3.connect(state) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("SELECT count(*) FROM records WHERE tbl LIKE 'service:%'").fetchone()[0] == 5
+    db.close()
+    assert os.path.getsize(state) > 0
