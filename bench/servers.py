@@ -151,11 +151,18 @@ class Server:
             self.stop()
 
 
-def twin(spec: Path, *, cpu: int | None, log_dir: Path, read_cache: bool = True, name: str = "twin") -> Server:
-    """`twin serve` on one spec (with `read_cache=False`, every read computed afresh); its log is
-    `<name>.log`."""
+def twin(spec: Path, *, cpu: int | None, log_dir: Path, read_cache: bool = True, name: str = "twin",
+         state_file: Path | None = None) -> Server:
+    """`twin serve` on one spec (with `read_cache=False`, every read computed afresh; with a
+    `state_file`, every write saved to it before the answer: the server is then `twin-state`);
+    its log is `<name>.log`."""
     port = free_port()
     extra = [] if read_cache else ["--no-read-cache"]
+    if state_file is not None:
+        name = "twin-state" if name == "twin" else name
+        for stale in (state_file, state_file.with_name(state_file.name + "-wal")):
+            stale.unlink(missing_ok=True)
+        extra += ["--state-file", str(state_file)]
     return Server(
         name, [sys.executable, "-m", "twin", "serve", "--host", HOST, "--port", str(port), "--spec", str(spec), *extra],
         port, ready_path="/__twin/services", cpu=cpu, log_path=log_dir / f"{name}.log",

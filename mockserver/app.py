@@ -110,8 +110,8 @@ def twin_middleware(world: World, faults: FaultSet, cors: CorsPolicy | None = No
                 log.exception("unhandled error on %s %s", method, path)
                 body = envelope.error(500, "errMsg_internalServerError", "the twin failed; see its log", now())
                 response = json_response(body, 500)
-        if keeper is not None:
-            failure = keeper.flush()
+        if keeper is not None and keeper.pending():
+            failure = await keeper.saved()
             if failure is not None:  # not saved: the client must not take the change as acknowledged
                 body = envelope.error(503, "errMsg_stateNotSaved", failure, now())
                 response = json_response(body, 503)
@@ -252,7 +252,9 @@ async def _keeping(app: web.Application) -> AsyncIterator[None]:
     async def flush_now_and_then() -> None:
         while True:
             await asyncio.sleep(FLUSH_INTERVAL)
-            keeper.flush()
+            if keeper.pending():
+                keeper.flush()
+            await keeper.backend.upkeep()
 
     task = asyncio.create_task(flush_now_and_then())
     yield

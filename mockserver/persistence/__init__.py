@@ -6,7 +6,7 @@ the backend one `Changes` — the records, objects and settings written since th
 the backend applies atomically before the answer leaves. At start the backend's `Snapshot` is
 loaded back into memory.
 
-A backend is anything with `load`, `commit` and `close` (`StateBackend`): `SqliteBackend`
+A backend is anything with `load`, `commit`, `upkeep` and `close` (`StateBackend`): `SqliteBackend`
 (sqlite.py, `--state-file`) is the one there is; a shared one (Redis, for several twin processes)
 plugs in at the same place.
 """
@@ -71,6 +71,9 @@ class StateBackend(Protocol):
 
     def commit(self, changes: Changes) -> None:
         """Apply `changes` atomically and durably; raise StateWriteError (nothing applied) if that fails."""
+
+    async def upkeep(self) -> None:
+        """Background housekeeping (a WAL checkpoint…), called now and then off the request path."""
 
     def close(self) -> None:
         """Release the store (after a last `commit`)."""

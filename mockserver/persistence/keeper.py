@@ -19,6 +19,7 @@ every answer leaves, and a timer catches writes made outside requests (webhook s
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from collections.abc import Callable, Iterable
@@ -163,6 +164,7 @@ class Keeper:
         # Per service: the applied-event set object last saved, and a copy of its contents then.
         self._saved_applied: dict[str, tuple[set[str], set[str]]] = {}
         self.last_error: str | None = None
+        self._batch: asyncio.Future[str | None] | None = None
 
     # -- the world's hooks (Table.watcher and World.watcher) ----------------------------------------
     def wrote(self, table: Table, slot: int) -> None:
@@ -306,6 +308,39 @@ class Keeper:
                 setattr(stripe.store, attribute, tracked)
 
     # -- writing ----------------------------------------------------------------------------------
+    def pending(self) -> bool:
+        """Is anything not saved yet? (Cheap: the middleware asks after every request.)"""
+        world = self.world
+        if self._full or self._dirty or self._rewrite or self._marks or self._cleared:
+            return True
+        if world.id_position() != self._saved_ids or world.clock.generation != self._saved_clock:
+            return True
+        for slug, state in world.services.items():
+            saved = self._saved_applied.get(slug)
+            if saved is None or saved[0] is not state.webhook_events or len(saved[1]) != len(state.webhook_events):
+                return True
+        return False
+
+    async def saved(self) -> str | None:
+        """Wait until everything changed so far is committed; None when it is, else the error.
+
+        Group commit: the requests that finish in the same turn of the event loop share one
+        commit, made once they have all asked (a commit costs about as much for one record as for
+        dozens), so concurrent writers pay for a fraction of one each."""
+        batch = self._batch
+        if batch is None:
+            loop = asyncio.get_running_loop()
+            batch = self._batch = loop.create_future()
+            loop.call_soon(self._commit_batch, batch)
+        # Shielded: a waiter given up on (its client gone) must not cancel the others' commit.
+        return await asyncio.shield(batch)
+
+    def _commit_batch(self, batch: asyncio.Future[str | None]) -> None:
+        self._batch = None
+        failure = self.flush()
+        if not batch.done():
+            batch.set_result(failure)
+
     def flush(self, *, meta: dict[str, bytes] | None = None, raise_errors: bool = False) -> str | None:
         """Commit what changed since the last flush. Returns None when saved (or nothing changed),
         else the error; the changes then stay pending for the next flush."""

@@ -8,20 +8,28 @@ file next to the database — tens of microseconds, cheap enough to commit once 
   the operating system when `commit` returns, so it survives `kill -9` of the twin; a power loss
   or OS crash may lose the last commits (never the file's consistency). `sync="full"` fsyncs the
   WAL on every commit, which also survives power loss and costs a disk flush per write.
-- `locking_mode=EXCLUSIVE`: one twin per file; a second one is refused at start.
+- One twin per file: the twin holds an exclusive `flock` on it while it runs (released by the
+  kernel however the process ends); a second one is refused at start.
+- Checkpoints (copying the WAL into the database, with its fsyncs) run in a worker thread on a
+  connection of their own, off the event loop, once the WAL passes `CHECKPOINT_BYTES`; commits
+  never wait for one (`wal_autocheckpoint=0`).
 - The file is marked as a twin state (`PRAGMA application_id`, `user_version` = schema version),
   so any other file — JSON, text, someone else's database, a newer schema — is refused at start
   and left as it is.
 
-Tables: `meta(key, value)`, `records(tbl, slot, body)` (a record's JSON by table and creation
-slot) and `objects(kind, id, body)` (everything else, in insertion order: the rowid).
+Tables: `meta(key, value)`; `records(id, body)`, a record's JSON under the rowid
+`table number << 32 | slot` (one B-tree, rows in slot order; the numbers of the table keys are in
+`meta.tables`); `objects(kind, id, body)`, everything else, in insertion order (the rowid).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import fcntl
 import os
 import sqlite3
+import threading
 from pathlib import Path
 
 import orjson
@@ -33,13 +41,17 @@ SCHEMA_VERSION = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SYNC_MODES = ("normal", "full")
 
+CHECKPOINT_BYTES = 4 * 2**20  # WAL size that starts a background checkpoint
+SLOT_BITS = 32
+
 SCHEMA = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID",
-    "CREATE TABLE records (tbl TEXT NOT NULL, slot INTEGER NOT NULL, body BLOB NOT NULL,"
-    " PRIMARY KEY (tbl, slot)) WITHOUT ROWID",
+    # A rowid table: a record's JSON (often near 1 KiB) stays in its B-tree leaf, which a
+    # WITHOUT ROWID table would move to overflow pages.
+    "CREATE TABLE records (id INTEGER PRIMARY KEY, body BLOB NOT NULL)",
     "CREATE TABLE objects (kind TEXT NOT NULL, id TEXT NOT NULL, body BLOB NOT NULL, UNIQUE (kind, id))",
 )
-UPSERT_RECORD = "INSERT OR REPLACE INTO records (tbl, slot, body) VALUES (?, ?, ?)"
+UPSERT_RECORD = "INSERT OR REPLACE INTO records (id, body) VALUES (?, ?)"
 # A known id keeps its rowid (its place in the order); a new one is appended.
 UPSERT_OBJECT = ("INSERT INTO objects (kind, id, body) VALUES (?, ?, ?) "
                  "ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body")
@@ -127,7 +139,35 @@ class SqliteBackend:
             raise ValueError(f"sync must be one of {', '.join(SYNC_MODES)}")
         self.path = path
         self.location = str(path)
+        self._sync = sync.upper()
         self._new = check_file(path)
+        self._checkpointer: sqlite3.Connection | None = None
+        self._checkpointing = False
+        self._closed = False
+        self._checkpoint_lock = threading.Lock()  # close() waits for a checkpoint under way
+        try:
+            self._lock = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise StateFileError(path, f"cannot be opened: {error.strerror}") from None
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self._lock)  # (this process holds no SQLite lock on the file yet)
+            raise StateFileError(path, "is in use by another twin") from None
+        try:
+            self._db = self._open()
+            self._tables = self._table_numbers()
+        except BaseException:
+            with contextlib.suppress(AttributeError, sqlite3.Error):
+                self._db.close()
+            if self._new:  # leave nothing behind: a half-made file would be refused next time
+                for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                    leftover.unlink(missing_ok=True)
+            os.close(self._lock)
+            raise
+
+    def _open(self) -> sqlite3.Connection:
+        path = self.path
         try:
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0.5)
         except sqlite3.Error as error:
@@ -136,24 +176,20 @@ class SqliteBackend:
             if self._new:
                 # Written in the classic journal mode first: the file's header (application id,
                 # schema) is complete on disk before anything goes to a WAL.
-                with contextlib.closing(db.cursor()) as cursor:
-                    cursor.execute("BEGIN")
-                    for statement in SCHEMA:
-                        cursor.execute(statement)
-                    cursor.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                    cursor.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                    cursor.execute("COMMIT")
-            db.execute("PRAGMA locking_mode = EXCLUSIVE")
+                db.execute("BEGIN")
+                for statement in SCHEMA:
+                    db.execute(statement)
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                db.execute("COMMIT")
             mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode != "wal":
                 raise StateFileError(path, f"cannot be switched to WAL mode (got {mode})")
-            db.execute(f"PRAGMA synchronous = {sync.upper()}")
-            db.execute("BEGIN IMMEDIATE")  # takes the exclusive lock now: a second twin is refused at its start
-            db.execute("COMMIT")
+            db.execute(f"PRAGMA synchronous = {self._sync}")
+            db.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints run in `upkeep`, off the event loop
+            db.execute(f"PRAGMA journal_size_limit = {4 * CHECKPOINT_BYTES}")
         except sqlite3.OperationalError as error:
             db.close()
-            if "locked" in str(error):
-                raise StateFileError(path, "is in use by another twin") from None
             raise StateFileError(path, f"cannot be written: {error}") from None
         except sqlite3.DatabaseError as error:
             db.close()
@@ -161,23 +197,37 @@ class SqliteBackend:
         except StateFileError:
             db.close()
             raise
-        self._db = db
+        return db
+
+    def _table_numbers(self) -> dict[str, int]:
+        if self._new:
+            return {}
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'tables'").fetchone()
+            numbers = orjson.loads(row[0]) if row else {}
+        except (sqlite3.DatabaseError, orjson.JSONDecodeError) as error:
+            raise StateFileError(self.path, f"is damaged: {error}") from None
+        if not isinstance(numbers, dict) or not all(isinstance(n, int) for n in numbers.values()):
+            raise StateFileError(self.path, "is damaged: malformed table list")
+        return numbers
 
     def load(self) -> Snapshot | None:
         """Everything stored; None for a file created just now."""
         if self._new:
             return None
+        names = {number: key for key, number in self._tables.items()}
         try:
             db = self._db
             meta = {key: bytes(value) for key, value in db.execute("SELECT key, value FROM meta")}
             records: dict[str, list[bytes]] = {}
-            expected: dict[str, int] = {}
-            for table, slot, body in db.execute("SELECT tbl, slot, body FROM records ORDER BY tbl, slot"):
-                rows = records.setdefault(table, [])
-                if slot != expected.get(table, 0):
-                    raise StateFileError(self.path, f"is damaged: table {table} misses the record in slot "
-                                                    f"{expected.get(table, 0)}")
-                expected[table] = slot + 1
+            for rowid, body in db.execute("SELECT id, body FROM records ORDER BY id"):
+                number, slot = rowid >> SLOT_BITS, rowid & ((1 << SLOT_BITS) - 1)
+                key = names.get(number)
+                if key is None:
+                    raise StateFileError(self.path, f"is damaged: a record of unknown table {number}")
+                rows = records.setdefault(key, [])
+                if slot != len(rows):
+                    raise StateFileError(self.path, f"is damaged: table {key} misses its record in slot {len(rows)}")
                 rows.append(bytes(body))
             objects: dict[str, list[tuple[str, bytes]]] = {}
             for kind, object_id, body in db.execute("SELECT kind, id, body FROM objects ORDER BY rowid"):
@@ -186,28 +236,43 @@ class SqliteBackend:
             raise StateFileError(self.path, f"is damaged: {error}") from None
         return Snapshot(meta, records, objects)
 
+    def _number(self, key: str, added: dict[str, int]) -> int:
+        number = self._tables.get(key)
+        if number is None:
+            number = self._tables[key] = added[key] = len(self._tables) + 1
+        return number
+
     def commit(self, changes: Changes) -> None:
         """One transaction; nothing of it is applied if any statement fails."""
         db = self._db
+        added: dict[str, int] = {}
         try:
             db.execute("BEGIN")
             try:
                 if changes.clear_records:
                     db.execute("DELETE FROM records")
                 for table in changes.cleared_tables:
-                    db.execute("DELETE FROM records WHERE tbl = ?", (table,))
+                    low = self._number(table, added) << SLOT_BITS
+                    db.execute("DELETE FROM records WHERE id BETWEEN ? AND ?", (low, low | ((1 << SLOT_BITS) - 1)))
                 for kind in changes.cleared_kinds:
                     db.execute("DELETE FROM objects WHERE kind = ?", (kind,))
                 if changes.deleted:
                     db.executemany("DELETE FROM objects WHERE kind = ? AND id = ?", changes.deleted)
                 if changes.records:
-                    db.executemany(UPSERT_RECORD, changes.records)
+                    number = self._number
+                    db.executemany(UPSERT_RECORD, [(number(table, added) << SLOT_BITS | slot, body)
+                                                   for table, slot, body in changes.records])
                 if changes.objects:
                     db.executemany(UPSERT_OBJECT, changes.objects)
-                if changes.meta:
-                    db.executemany(UPSERT_META, changes.meta.items())
+                meta = changes.meta
+                if added:
+                    meta = {**meta, "tables": orjson.dumps(self._tables)}
+                if meta:
+                    db.executemany(UPSERT_META, meta.items())
                 db.execute("COMMIT")
             except BaseException:
+                for key in added:
+                    del self._tables[key]
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
@@ -215,6 +280,41 @@ class SqliteBackend:
             raise StateWriteError(f"state file {self.path}: could not save: {error}") from None
         self._new = False
 
+    async def upkeep(self) -> None:
+        """Checkpoint the WAL into the database once it has grown, in a worker thread on a
+        connection of its own: a PASSIVE checkpoint never blocks the commits going on meanwhile."""
+        if self._checkpointing:
+            return
+        try:
+            size = os.stat(self.path.with_name(self.path.name + "-wal")).st_size
+        except OSError:
+            return
+        if size < CHECKPOINT_BYTES:
+            return
+        self._checkpointing = True
+        try:
+            await asyncio.to_thread(self._checkpoint)
+        except sqlite3.Error as error:  # a checkpoint can wait: the WAL keeps every commit meanwhile
+            import logging
+
+            logging.getLogger("twin.state").warning("state file %s: checkpoint failed: %s", self.path, error)
+        finally:
+            self._checkpointing = False
+
+    def _checkpoint(self) -> None:
+        with self._checkpoint_lock:
+            if self._closed:
+                return
+            if self._checkpointer is None:
+                self._checkpointer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                self._checkpointer.execute(f"PRAGMA synchronous = {self._sync}")
+            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def close(self) -> None:
-        """Close the database (SQLite moves the WAL into the main file and removes it)."""
+        """Close the database (SQLite moves the WAL into the main file and removes it), then the lock."""
+        with self._checkpoint_lock:
+            self._closed = True
+            if self._checkpointer is not None:
+                self._checkpointer.close()
         self._db.close()
+        os.close(self._lock)

@@ -8,7 +8,6 @@ SIGTERM); the finer points run the app in-process and restart it on the same fil
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import sqlite3
@@ -363,11 +362,12 @@ def test_without_a_state_file_tables_have_no_watcher() -> None:
     assert all(t.watcher is None for s in world.services.values() for t in s.tables.values())
 
 
-def test_the_state_file_is_an_ordinary_sqlite_database_in_wal_mode(tmp_path: Path) -> None:
+def test_the_state_file_is_an_ordinary_sqlite_database_in_wal_mode_marked_as_a_twin_state(tmp_path: Path) -> None:
     state = tmp_path / "twin.db"
     make_state(state, records=5)
     with sqlite3.connect(state) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("SELECT count(*) FROM records WHERE tbl LIKE 'service:%'").fetchone()[0] == 5
+        assert db.execute("PRAGMA application_id").fetchone()[0] == int.from_bytes(b"twin", "big")
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()
-    assert os.path.getsize(state) > 0
