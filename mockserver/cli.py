@@ -104,6 +104,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {project} auth API: {scheme}://{project}.localhost:{args.port}/auth-api/login")
     for name in sorted(guided):
         print(f"  auth guide read: {name}")
+    if args.state_file is not None:
+        from .app import KEEPER
+
+        world = app[WORLD]
+        records = sum(len(t) for s in world.services.values() for t in s.tables.values())
+        print(f"  state file: {args.state_file} ({'loaded, ' + str(records) + ' records' if app[KEEPER].loaded else 'new'}; "
+              f"every change saved before its answer, --state-sync {args.state_sync})")
     # Everything built so far (specs, validators, fixtures) lives as long as the process: keep it out
     # of the collector's full passes, which otherwise rescan it while requests wait.
     gc.collect()

@@ -165,6 +165,7 @@ class Keeper:
         self._saved_applied: dict[str, tuple[set[str], set[str]]] = {}
         self.last_error: str | None = None
         self._batch: asyncio.Future[str | None] | None = None
+        self.loaded = False  # True once `start` found a stored state
 
     # -- the world's hooks (Table.watcher and World.watcher) ----------------------------------------
     def wrote(self, table: Table, slot: int) -> None:
@@ -196,6 +197,7 @@ class Keeper:
         self.stripe = stripe
         auto_endpoints = list(stripe.dispatcher.endpoints.values()) if stripe is not None else []
         snapshot = self.backend.load()
+        self.loaded = snapshot is not None
         if snapshot is not None:
             try:
                 self._check(snapshot)

@@ -160,6 +160,27 @@ async def test_thirty_acknowledged_creates_survive_the_twin_being_stopped(tmp_pa
 
 
 @pytest.mark.slow
+def test_writes_survive_kill_9_after_the_wal_was_checkpointed_while_serving(tmp_path: Path) -> None:
+    state = tmp_path / "twin.db"
+    wal = tmp_path / "twin.db-wal"
+    with serve(state, stop=signal.SIGKILL) as twin:
+        rows = [{**payment(n), "paymentId": f"pi_bulk{n}-" + "x" * 200} for n in range(12000)]
+        status, _ = twin.call("POST", "/__twin/records/tutorhub-enrollmentmanagement/sys_enrollmentPayment",
+                              {"records": rows})
+        assert status == 200 and wal.stat().st_size > 4 * 2**20
+        size = state.stat().st_size
+        deadline = time.monotonic() + 10
+        while state.stat().st_size == size and time.monotonic() < deadline:  # the checkpoint grows the database
+            time.sleep(0.05)
+        assert state.stat().st_size > size
+        created = create_thirty(twin)
+    with serve(state) as again:
+        assert_all_there(again, created)
+        _, services = again.call("GET", "/__twin/services")
+        assert services["services"][0]["objects"]["sys_enrollmentPayment"] == 12030
+
+
+@pytest.mark.slow
 def test_clock_endpoints_stripe_objects_and_fixture_changes_survive_kill_9(tmp_path: Path) -> None:
     state = tmp_path / "twin.db"
     with serve(state, stop=signal.SIGKILL) as twin:
