@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import platform
 import signal
@@ -209,8 +210,10 @@ def measure(up: dict[str, servers.Server], exchanges: list[Exchange], lua: dict[
                 if exchange.name not in collected[name]:
                     continue
                 with up[name].alone(up.values()):
+                    used = up[name].cpu_seconds()
                     result = wrk.run(up[name].url + exchange.path, lua[name][exchange.name], duration=args.duration / args.rounds,
                                      connections=args.connections, cpu=args.load_cpu)
+                    result = dataclasses.replace(result, server_cpu=up[name].cpu_seconds() - used)
                 (run_dir / f"wrk-{name}-{exchange.name}-{round_no}.txt").write_text(result.raw)
                 tools.log(f"round {round_no} {name:9} {exchange.name:7} {result.requests_per_sec:9.0f} req/s  "
                           f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  errors {result.errors}")
@@ -244,7 +247,8 @@ def report(results: dict[str, dict[str, wrk.Result]], extra: dict[str, Any], arg
         print("WireMock request journal: " + ("off (--wiremock-no-journal)" if args.wiremock_no_journal else
                                              "on, last 2000 requests (as the twin's own journal)"))
     print()
-    print(f"{'request':26} {'server':13} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'body B':>7}")
+    print(f"{'request':26} {'server':13} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'body B':>7} "
+          f"{'CPU µs/req':>10}")
     clean = True
     for name in REQUESTS:
         for server in (s for s in SERVERS if name in results.get(s, {})):
@@ -252,7 +256,7 @@ def report(results: dict[str, dict[str, wrk.Result]], extra: dict[str, Any], arg
             clean &= result.errors == 0
             size = extra["body_bytes"].get(server, {}).get(name, "")
             print(f"{REQUEST_LABELS[name]:26} {LABELS[server]:13} {result.requests_per_sec:9.0f} {result.p50_ms:8.2f} "
-                  f"{result.p99_ms:8.2f} {result.errors:7d} {size!s:>7}")
+                  f"{result.p99_ms:8.2f} {result.errors:7d} {size!s:>7} {result.cpu_us_per_request:10.0f}")
     print(f"\nCPU used by other work between rounds: up to {extra['busy']:.0%}; 1-minute load average "
           f"{extra['loadavg_before']:.1f} before the run, {extra['loadavg_after']:.1f} after")
     if extra["busy"] > 0.15:
@@ -283,7 +287,8 @@ def report(results: dict[str, dict[str, wrk.Result]], extra: dict[str, Any], arg
                 if "bare" in results else "—")
         print(f"{'POST create, state file':26} {cells[0]:>11} {cells[1]:>14} {bare:>10}")
         print(f"\ndurability: the create with --state-file serves {_ratio(durable.requests_per_sec, twin['create'].requests_per_sec):.0%} "
-              f"of the in-memory twin's req/s (p99 {durable.p99_ms:.2f} ms vs {twin['create'].p99_ms:.2f} ms)")
+              f"of the in-memory twin's req/s (p99 {durable.p99_ms:.2f} ms vs {twin['create'].p99_ms:.2f} ms) and costs "
+              f"{durable.cpu_us_per_request:.0f} µs of server CPU per create vs {twin['create'].cpu_us_per_request:.0f} µs")
 
     gate, targets = True, True
     print("\ntargets:")

@@ -46,6 +46,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of every live process in a process group (Prism may fork workers)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the command: state, ppid, pgrp, …, utime (11), stime (12)
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Server:
     """One server process under test."""
@@ -108,6 +121,10 @@ class Server:
 
     def rss(self) -> int:
         return rss_bytes(self.pid)
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server's whole process group."""
+        return group_cpu_seconds(self.pid)
 
     def pause(self) -> None:
         """Freeze the server (its whole process group): a JVM compiling or collecting in the

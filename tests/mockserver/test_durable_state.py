@@ -160,6 +160,46 @@ async def test_thirty_acknowledged_creates_survive_the_twin_being_stopped(tmp_pa
 
 
 @pytest.mark.slow
+def test_a_kill_in_the_middle_of_concurrent_writes_loses_no_acknowledged_one(tmp_path: Path) -> None:
+    import threading
+
+    state = tmp_path / "twin.db"
+    acknowledged: list[str] = []
+    with serve(state, stop=signal.SIGKILL) as twin:
+        twin.token(*ADMIN)
+        stop = threading.Event()
+
+        def write(worker: int) -> None:
+            n = 0
+            while not stop.is_set():
+                try:
+                    status, body = twin.call("POST", f"{BASE}/enrollmentpayment", payment(worker * 100_000 + n),
+                                             as_=ADMIN)
+                except OSError:  # the twin was killed under this request: not acknowledged
+                    return
+                if status == 201:
+                    acknowledged.append(body["sys_enrollmentPayment"]["id"])
+                n += 1
+
+        writers = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+        for writer in writers:
+            writer.start()
+        deadline = time.monotonic() + 20
+        while len(acknowledged) < 100 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        twin.process.kill()  # while the writers keep sending
+        twin.process.wait()
+        stop.set()
+        for writer in writers:
+            writer.join()
+    assert len(acknowledged) >= 100
+    with serve(state) as again:
+        _, exported = again.call("GET", "/__twin/state")
+        objects = exported["services"]["tutorhub-enrollmentmanagement"]["objects"]
+        assert set(acknowledged) <= {r["id"] for r in objects["sys_enrollmentPayment"]}
+
+
+@pytest.mark.slow
 def test_writes_survive_kill_9_after_the_wal_was_checkpointed_while_serving(tmp_path: Path) -> None:
     state = tmp_path / "twin.db"
     wal = tmp_path / "twin.db-wal"
