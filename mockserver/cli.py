@@ -111,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         records = sum(len(t) for s in world.services.values() for t in s.tables.values())
         print(f"  state file: {args.state_file} ({'loaded, ' + str(records) + ' records' if app[KEEPER].loaded else 'new'}; "
               f"every change saved before its answer, --state-sync {args.state_sync})")
+    sys.stdout.flush()  # the banner reaches a log file now, not when the buffer fills
     # Everything built so far (specs, validators, fixtures) lives as long as the process: keep it out
     # of the collector's full passes, which otherwise rescan it while requests wait.
     gc.collect()
