@@ -13,8 +13,9 @@ How it knows what changed, at the cost of a None check when there is no state fi
   or looked up (Stripe's code changes a looked-up object in place);
 - the clock, the id sequence and the applied-event sets are compared with what was saved last.
 
-`flush()` turns all that into one `Changes` and commits it; the twin's middleware calls it before
-every answer leaves, and a timer catches writes made outside requests (webhook subscribers).
+`flush()` turns all that into one `Changes` and commits it. The twin's middleware waits for
+`saved()` before an answer leaves (the requests finishing in one turn of the event loop share a
+commit), and a timer catches writes made outside requests (webhook subscribers).
 """
 
 from __future__ import annotations
