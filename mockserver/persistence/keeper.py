@@ -1,8 +1,9 @@
 """`Keeper`: watches the twin's in-memory state and writes each change through to a `StateBackend`.
 
 What it keeps: every service table and fixture table (a record's stored JSON by slot), the Stripe
-event ids each service has applied, the id sequence's position, the clock, and the fake Stripe's
-objects, idempotent answers, webhook endpoints and id generators. What it does not keep: the
+event ids each service has applied, the id sequence's position, the clock, the auth API's
+registered users, changed passwords and live sessions, and the fake Stripe's objects, idempotent
+answers, webhook endpoints and id generators. What it does not keep: the
 request journal, injected faults, active mutants and the webhook delivery log (a run's tooling,
 not its data).
 
@@ -11,7 +12,8 @@ How it knows what changed, at the cost of a None check when there is no state fi
   with its new tables, which marks everything for a full rewrite;
 - the fake Stripe's dicts are swapped for `TrackedDict`s, which note every key written, removed
   or looked up (Stripe's code changes a looked-up object in place);
-- the clock, the id sequence and the applied-event sets are compared with what was saved last.
+- the clock, the id sequence, the applied-event sets and the auth state (`World.auth_revision`,
+  the sessions' count and newest id) are compared with what was saved last.
 
 `flush()` turns all that into one `Changes` and commits it. The twin's middleware waits for
 `saved()` before an answer leaves (the requests finishing in one turn of the event loop share a
@@ -162,6 +164,7 @@ class Keeper:
         self._tracked: dict[str, TrackedDict] = {}
         self._saved_ids: tuple[str, int] | None = None
         self._saved_clock = -1
+        self._saved_auth: tuple[Any, ...] | None = None
         # Per service: the applied-event set object last saved, and a copy of its contents then.
         self._saved_applied: dict[str, tuple[set[str], set[str]]] = {}
         self.last_error: str | None = None
@@ -218,6 +221,7 @@ class Keeper:
         if snapshot is not None:
             self._saved_ids = world.id_position()
             self._saved_clock = world.clock.generation
+            self._saved_auth = _auth_signature(world)
             self._saved_applied = {slug: (s.webhook_events, set(s.webhook_events)) for slug, s in world.services.items()}
         services = {slug: {"project": s.spec.project, "service": s.spec.service} for slug, s in world.services.items()}
         if snapshot is not None:
@@ -263,6 +267,8 @@ class Keeper:
             world.resume_ids(str(seed_text), int(drawn))
         if "clock" in snapshot.meta:
             world.clock.restore(orjson.loads(snapshot.meta["clock"]))
+        if "auth" in snapshot.meta:
+            world.restore_auth(orjson.loads(snapshot.meta["auth"]))
         world.revision.bump()
 
     def _load_stripe(self, snapshot: Snapshot, stripe: FakeStripe) -> None:
@@ -317,6 +323,8 @@ class Keeper:
         if self._full or self._dirty or self._rewrite or self._marks or self._cleared:
             return True
         if world.id_position() != self._saved_ids or world.clock.generation != self._saved_clock:
+            return True
+        if _auth_signature(world) != self._saved_auth:
             return True
         for slug, state in world.services.items():
             saved = self._saved_applied.get(slug)
@@ -388,6 +396,8 @@ class Keeper:
             changes.meta["ids"] = orjson.dumps(position)
         if world.clock.generation != self._saved_clock:
             changes.meta["clock"] = orjson.dumps(world.clock.state())
+        if self._full or _auth_signature(world) != self._saved_auth:
+            changes.meta["auth"] = orjson.dumps(world.auth_state())
         for slug, state in world.services.items():
             applied = state.webhook_events
             saved = self._saved_applied.get(slug)
@@ -424,6 +434,7 @@ class Keeper:
         self._cleared.clear()
         self._saved_ids = world.id_position()
         self._saved_clock = world.clock.generation
+        self._saved_auth = _auth_signature(world)
         for slug, state in world.services.items():
             saved = self._saved_applied.get(slug)
             if saved is None or saved[0] is not state.webhook_events or len(saved[1]) != len(state.webhook_events):
@@ -433,6 +444,13 @@ class Keeper:
         """A last flush, then close the backend."""
         self.flush()
         self.backend.close()
+
+
+def _auth_signature(world: World) -> tuple[Any, ...]:
+    """Changes whenever the auth state does: registrations and password changes bump
+    `auth_revision`; a login adds the newest session, a logout removes one."""
+    sessions = world.sessions.by_id
+    return world.auth_revision, id(sessions), len(sessions), next(reversed(sessions), None)
 
 
 def _rows(table: Table, key: str, slots: Iterable[int]) -> list[tuple[str, int, bytes]]:

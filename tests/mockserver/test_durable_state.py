@@ -432,3 +432,29 @@ def test_the_state_file_is_an_ordinary_sqlite_database_in_wal_mode_marked_as_a_t
         assert db.execute("PRAGMA user_version").fetchone()[0] == 1
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()
+
+
+async def test_sessions_and_changed_passwords_of_the_auth_api_survive_a_restart(tmp_path: Path, make_twin: Any) -> None:
+    state = tmp_path / "twin.db"
+    twin = await make_twin(TUTORHUB, state_file=state)
+    student = twin.persona("tutorhub", "student1")
+    host = {"Host": f"tutorhub.localhost:{twin.client.port}"}
+
+    async def auth(method: str, path: str, body: dict[str, Any] | None = None,
+                   token: str | None = None) -> tuple[int, Any]:
+        headers = {**host, **({"Authorization": f"Bearer {token}"} if token else {})}
+        twin.client.session.cookie_jar.clear()
+        response = await twin.client.request(method, f"/auth-api{path}", json=body, headers=headers)
+        return response.status, await response.json()
+
+    _, session = await auth("POST", "/login", {"username": student["email"], "password": student["password"]})
+    _, started = await auth("POST", "/verification-services/password-reset-by-email/start", {"email": student["email"]})
+    status, _ = await auth("POST", "/verification-services/password-reset-by-email/complete",
+                           {"email": student["email"], "secretCode": started["secretCode"], "password": "New-secret-2"})
+    assert status == 200
+    twin = await restart(make_twin, twin, state)
+    host["Host"] = f"tutorhub.localhost:{twin.client.port}"
+    status, current = await auth("GET", "/currentuser", token=session["accessToken"])
+    assert status == 200 and current["sessionId"] == session["sessionId"], current
+    assert (await auth("POST", "/login", {"username": student["email"], "password": "New-secret-2"}))[0] == 200
+    assert (await auth("POST", "/login", {"username": student["email"], "password": student["password"]}))[0] == 401
