@@ -365,7 +365,7 @@ async def test_put_state_and_reset_are_durable(tmp_path: Path, make_twin: Any) -
     for n in range(3):
         assert (await twin.call("POST", f"{BASE}/enrollmentpayment", as_=ADMIN, json=payment(n)))[0] == 201
     _, exported = await twin.call("GET", "/__twin/state")
-    assert (await twin.call("POST", "/__twin/reset"))[0] == 200
+    assert (await twin.call("POST", "/__twin/reset", json={}))[0] == 200
     twin = await restart(make_twin, twin, state)
     _, listed = await twin.call("GET", f"{BASE}/enrollmentpayments", as_=ADMIN)
     assert listed["sys_enrollmentPayments"] == []
