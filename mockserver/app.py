@@ -18,7 +18,9 @@ from . import envelope, mutants
 from .clock import Clock
 from .cors import CORS_POLICY, CorsPolicy
 from .engine import ApiResponse, OperationHandler, json_response
+from .errors import ApiError
 from .faults import FaultSet
+from .guard import ControlGuard
 from .specindex import ServiceSpec, load_service
 from .stripe import FakeStripe
 from .workflows import Workflow, workflow_for
@@ -28,6 +30,7 @@ log = logging.getLogger("twin")
 
 WORLD = web.AppKey("world", World)
 FAULTS = web.AppKey("faults", FaultSet)
+GUARD = web.AppKey("guard", ControlGuard)
 SETTINGS = web.AppKey("settings", dict)
 CONTROL_PREFIX = "/__twin"
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -54,12 +57,38 @@ def _preflight(request: web.Request, policy: CorsPolicy) -> web.Response:
     return response
 
 
-def twin_middleware(world: World, faults: FaultSet, cors: CorsPolicy | None = None) \
-        -> Callable[..., Awaitable[web.StreamResponse]]:
-    """CORS, injected faults, the error envelope for unknown routes and crashes, the journal.
+def _refused(error: ApiError, now: Any) -> web.Response:
+    return json_response(envelope.error(error.status, error.message, error.detail, now()), error.status)
 
-    A closure over the world and the faults, so the hot path does no application look-ups."""
+
+def _grant(request: web.Request, response: web.StreamResponse) -> None:
+    """CORS for a control call the guard let through: its same-site origin, with credentials."""
+    origin = request.headers.get("Origin")
+    if origin:
+        response.headers["Vary"] = "Origin"
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+
+
+def _control_preflight(request: web.Request) -> web.Response:
+    response = web.Response(status=204)
+    _grant(request, response)
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = request.headers.get("Access-Control-Request-Headers") or CORS_HEADERS
+    response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+def twin_middleware(world: World, faults: FaultSet, cors: CorsPolicy | None = None,
+                    guard: ControlGuard | None = None) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """CORS, the control plane's guard, injected faults, the error envelope for unknown routes and
+    crashes, the journal.
+
+    Service routes answer CORS by `cors` (the frontend's origins); control routes (`/__twin/*`) only
+    to the callers `guard` lets through (see guard.py), whatever `cors` allows.
+    A closure over the world, the faults and the policies, so the hot path does no application look-ups."""
     policy = cors or CorsPolicy()
+    guard = guard or ControlGuard()
     journal = world.journal
     revision = world.revision
     now = world.clock.now
@@ -70,14 +99,25 @@ def twin_middleware(world: World, faults: FaultSet, cors: CorsPolicy | None = No
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         method = request.method
-        if method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        path = request.path
+        control = path.startswith(CONTROL_PREFIX)
+        if control:
+            # Checked before anything runs: a refused call changes nothing and is granted no CORS.
+            origin = request.headers.get("Origin")
+            if method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+                if origin is not None and not guard.origin_allowed(origin):
+                    return _refused(ApiError(403, "errMsg_crossSiteControlRequest",
+                                             f"the control API does not answer pages from {origin}"), now)
+                return _control_preflight(request)
+            refusal = guard.check(method, request.headers)
+            if refusal is not None:
+                return _refused(refusal, now)
+        elif method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
             return _preflight(request, policy)
         started = time.perf_counter()
         if method not in READS:
             # Whatever it is (control API, Stripe, a callback), it may change what reads answer.
             revision.bump()
-        path = request.path
-        control = path.startswith(CONTROL_PREFIX)
         response: web.StreamResponse | None = None
         if faults.faults and not control:
             fault = faults.take(method, path)
@@ -102,7 +142,10 @@ def twin_middleware(world: World, faults: FaultSet, cors: CorsPolicy | None = No
                 log.exception("unhandled error on %s %s", method, path)
                 body = envelope.error(500, "errMsg_internalServerError", "the twin failed; see its log", now())
                 response = json_response(body, 500)
-        _cors(request, response, policy)
+        if control:
+            _grant(request, response)  # the guard refused every origin that is not same-site
+        else:
+            _cors(request, response, policy)
         if not control:
             api, user = (response.api, response.user_id) if isinstance(response, ApiResponse) else (None, None)
             journal.append((clock_stamp(), method, path, request.query_string, response.status, api, user,
@@ -202,7 +245,7 @@ def create_app(
 
     load_mutant_catalog()
     mutants.activate(active_mutants or [])
-    world = World(load_services(spec_paths), seed=seed, clock=clock)
+    world = World(load_services(spec_paths), seed=seed, clock=clock, secret=(settings or {}).get("jwt_secret"))
     if state_file is not None and state_file.exists():
         import orjson
 
@@ -210,11 +253,16 @@ def create_app(
     guides = [read_auth_guide(path) for path in auth_guides or []]
     faults = FaultSet()
     cors = CorsPolicy((settings or {}).get("cors_origins") or ())
-    app = web.Application(middlewares=[twin_middleware(world, faults, cors)], client_max_size=64 * 1024 * 1024)
+    options = {"state_file": state_file, **(settings or {})}
+    guard = ControlGuard.build(token=options.get("control_token"), origins=options.get("control_origins") or (),
+                               public_url=options.get("public_url"))
+    app = web.Application(middlewares=[twin_middleware(world, faults, cors, guard)],
+                          client_max_size=64 * 1024 * 1024)
     app[WORLD] = world
     app[CORS_POLICY] = cors
     app[FAULTS] = faults
-    app[SETTINGS] = {"state_file": state_file, **(settings or {})}
+    app[GUARD] = guard
+    app[SETTINGS] = options
     control.add_routes(app)
     workflows = add_service_routes(app, world, read_cache=bool(app[SETTINGS].get("read_cache", True)))
     mount_stripe(app, world, workflows, seed=seed)
