@@ -23,6 +23,7 @@ from .faults import FaultSet
 from .guard import ControlGuard
 from .specindex import ServiceSpec, load_service
 from .stripe import FakeStripe
+from .stripe.objects import DEFAULT_HISTORY
 from .workflows import Workflow, workflow_for
 from .world import World
 
@@ -202,8 +203,10 @@ def mount_stripe(app: web.Application, world: World, workflows: dict[str, Workfl
     for every service's payment callback route."""
     settings = app[SETTINGS]
     public_url = str(settings.get("public_url") or "http://127.0.0.1:8080").rstrip("/")
+    history = settings.get("stripe_history", DEFAULT_HISTORY)
     stripe = FakeStripe(world.clock, seed=seed, public_base_url=public_url,
-                        webhook_secret=str(settings.get("webhook_secret") or "whsec_twin_test"))
+                        webhook_secret=str(settings.get("webhook_secret") or "whsec_twin_test"),
+                        history=history or None)
     app.add_subapp("/stripe", stripe.app())
     app.add_subapp(f"{CONTROL_PREFIX}/stripe", stripe.control_app())
     with warnings.catch_warnings():

@@ -10,6 +10,8 @@ import os
 import sys
 from pathlib import Path
 
+from .stripe.objects import DEFAULT_HISTORY
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `serve` command to the `twin` parser."""
@@ -30,11 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="compute every read afresh (by default answers to identical reads are kept between writes)")
     parser.add_argument("--webhook-secret", default=os.environ.get("TWIN_WEBHOOK_SECRET", "whsec_twin_test"),
                         help="the fake Stripe's webhook signing secret (default $TWIN_WEBHOOK_SECRET or whsec_twin_test)")
-    parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
-                        help="a web origin allowed to call with cookies besides loopback ones (repeatable; "
-                             "'https://*.example.test' for its subdomains, '*' for any)")
-    parser.add_argument("--auth-guide", type=Path, action="append", default=[], metavar="FILE",
-                        help="a project's authentication guide (Markdown) refining its /auth-api (repeatable)")
+    parser.add_argument("--stripe-history", type=int, default=DEFAULT_HISTORY, metavar="N",
+                        help=f"finished objects of each kind the fake Stripe keeps (intents, charges, events, "
+                             f"deliveries…; the oldest go first, live ones never; 0 keeps all; default {DEFAULT_HISTORY})")
     parser.add_argument("--control-token", default=os.environ.get("TWIN_CONTROL_TOKEN"),
                         help="require 'Authorization: Bearer TOKEN' on the control API /__twin/* "
                              "(default $TWIN_CONTROL_TOKEN; none)")
@@ -75,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     quiet_malformed_requests()
+    if args.stripe_history < 0:
+        print(f"error: --stripe-history must be 0 (keep all) or more, not {args.stripe_history}", file=sys.stderr)
+        return 2
     exposed = exposure_error(args.host, args.control_token, args.jwt_secret)
     if exposed is not None:
         print(f"error: {exposed}", file=sys.stderr)
@@ -98,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
                          settings={"public_url": public_url, "webhook_secret": args.webhook_secret,
                                    "read_cache": not args.no_read_cache, "cors_origins": args.cors_origin,
                                    "control_token": args.control_token, "jwt_secret": args.jwt_secret,
-                                   "control_origins": args.control_origin},
+                                   "control_origins": args.control_origin, "stripe_history": args.stripe_history},
                          auth_guides=auth_guides)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

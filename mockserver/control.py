@@ -114,9 +114,11 @@ async def reset(request: web.Request) -> web.Response:
 
 
 @_guarded
-async def state(request: web.Request) -> web.Response:
-    """The whole state as JSON."""
-    return json_response(_world(request).dump(), 200)
+async def state(request: web.Request) -> web.StreamResponse:
+    """The whole state as JSON (streamed: a big twin keeps answering other requests meanwhile)."""
+    from .streaming import TableRecords, stream_json
+
+    return await stream_json(request, _world(request).dump(records=TableRecords))
 
 
 @_guarded

@@ -165,6 +165,7 @@ async def _api_call(fake: FakeStripe, request: web.Request, handler: Handler,
     if idempotency_key and key is not None and isinstance(response, web.Response) and response.status < 500 \
             and isinstance(response.body, bytes):
         fake.idempotency[(key, idempotency_key)] = (fingerprint, response.status, response.body)
+        fake.trim_history()
         response.headers["Idempotency-Key"] = idempotency_key
     return response
 

@@ -7,7 +7,7 @@ waiting for webhooks, state and reset. JSON in, JSON out; errors are Stripe-shap
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -15,6 +15,7 @@ from aiohttp import web
 
 from .api import error_response, json_response
 from .errors import InvalidRequest, StripeError, invalid
+from .objects import snapshot
 
 if TYPE_CHECKING:
     from .fake import FakeStripe
@@ -33,6 +34,42 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidRequest("The body must be a JSON object.")
     return data
+
+
+def window(items: list[Any], query: Mapping[str, str], default: int = 100) -> tuple[list[Any], bool]:
+    """A page of a log (oldest first) and whether more lies beyond it in the direction read.
+
+    Without a cursor: the latest `limit` items (like a log's tail; `has_more` says older ones exist).
+    `starting_after=<id>`: the `limit` items after that one (`has_more`: newer ones exist).
+    `ending_before=<id>`: the `limit` items before it (`has_more`: older ones exist).
+    `limit` is 1 to 1000 (default 100)."""
+    raw = query.get("limit", str(default))
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise invalid("limit", f"Invalid integer: {raw}") from None
+    if not 1 <= limit <= 1000:
+        raise invalid("limit", "limit must be between 1 and 1000.")
+    after, before = query.get("starting_after"), query.get("ending_before")
+    if after and before:
+        raise invalid("starting_after", "Give starting_after or ending_before, not both.")
+    ids = [_id(item) for item in items]
+    if after:
+        if after not in ids:
+            raise invalid("starting_after", f"No such object in this list: '{after}'")
+        start = ids.index(after) + 1
+        return items[start:start + limit], start + limit < len(items)
+    end = len(items)
+    if before:
+        if before not in ids:
+            raise invalid("ending_before", f"No such object in this list: '{before}'")
+        end = ids.index(before)
+    start = max(0, end - limit)
+    return items[start:end], start > 0
+
+
+def _id(item: Any) -> str:
+    return item["id"] if isinstance(item, dict) else item.id
 
 
 def _text(data: dict[str, Any], key: str, default: str | None = None) -> str | None:
@@ -54,7 +91,10 @@ def build_control_app(fake: FakeStripe) -> web.Application:
     """The control sub-application."""
 
     async def state(request: web.Request) -> web.Response:
-        return json_response(fake.state())
+        # Encoded straight from the store (no defensive copy): the history is bounded, and encoding
+        # without copying keeps the loop free (a deep copy of thousands of objects took seconds).
+        return web.Response(body=orjson.dumps(fake.state(copy=False), option=orjson.OPT_INDENT_2),
+                            content_type="application/json")
 
     async def reset(request: web.Request) -> web.Response:
         data = await _body(request)
@@ -63,8 +103,11 @@ def build_control_app(fake: FakeStripe) -> web.Application:
 
     async def list_events(request: web.Request) -> web.Response:
         wanted = request.query.get("type")
-        found = [{**e, "deliveries": fake.deliveries(e["id"])} for e in fake.list_events(wanted)]
-        return json_response({"count": len(found), "events": found})
+        matching = [e for e in fake.store.events.values() if wanted in (None, e["type"])]
+        page, has_more = window(matching, request.query)
+        found = [{**snapshot(e), "pending_webhooks": fake.dispatcher.pending(e["id"]),
+                  "deliveries": fake.deliveries(e["id"])} for e in page]
+        return json_response({"count": len(found), "total": len(matching), "has_more": has_more, "events": found})
 
     async def get_event(request: web.Request) -> web.Response:
         event = fake.retrieve_event(request.match_info["id"])
@@ -86,9 +129,12 @@ def build_control_app(fake: FakeStripe) -> web.Application:
     async def deliveries(request: web.Request) -> web.Response:
         event_id, endpoint_id = request.query.get("event"), request.query.get("endpoint")
         state_filter = request.query.get("state")
-        found = [d for d in fake.deliveries(event_id) if endpoint_id in (None, d["endpoint_id"])
-                 and state_filter in (None, d["state"])]
-        return json_response({"count": len(found), "pending": fake.dispatcher.pending(), "deliveries": found})
+        source = fake.dispatcher.of_event(event_id) if event_id else fake.dispatcher.deliveries.values()
+        matching = [d for d in source if endpoint_id in (None, d.endpoint_id) and state_filter in (None, d.state)]
+        page, has_more = window(matching, request.query)
+        found = [d.public() for d in page]
+        return json_response({"count": len(found), "total": len(matching), "has_more": has_more,
+                              "pending": fake.dispatcher.pending(), "deliveries": found})
 
     async def list_endpoints(request: web.Request) -> web.Response:
         return json_response({"endpoints": fake.webhook_endpoints()})

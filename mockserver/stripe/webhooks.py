@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -120,7 +120,11 @@ class Delivery:
     next_attempt_at: str | None = None
 
     def public(self) -> dict[str, Any]:
-        return asdict(self)
+        # By hand rather than dataclasses.asdict, which deep-copies field by field (slow on a long log).
+        return {"id": self.id, "event_id": self.event_id, "event_type": self.event_type,
+                "endpoint_id": self.endpoint_id, "url": self.url, "kind": self.kind, "created": self.created,
+                "state": self.state, "attempts": [dict(vars(a)) for a in self.attempts],
+                "next_attempt_at": self.next_attempt_at}
 
 
 class Dispatcher:
@@ -131,7 +135,11 @@ class Dispatcher:
         self.retry_delays = tuple(retry_delays)
         self.timeout = timeout
         self.endpoints: dict[str, Endpoint] = {}
-        self.deliveries: list[Delivery] = []
+        # The delivery log by id (oldest first), by event, and the unfinished count per event: a
+        # lookup never scans the log (an event list with thousands of events stayed O(n²) otherwise).
+        self.deliveries: dict[str, Delivery] = {}
+        self._by_event: dict[str, list[Delivery]] = {}
+        self._pending: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._unsent: list[tuple[Delivery, Endpoint, bytes]] = []
         self._locks: dict[tuple[int, str], asyncio.Lock] = {}
@@ -155,7 +163,9 @@ class Dispatcher:
             self._count += 1
             delivery = Delivery(f"dlv_{self._count:06d}", event["id"], event["type"], endpoint.id, endpoint.url,
                                 kind, isoformat(self.clock.now()))
-            self.deliveries.append(delivery)
+            self.deliveries[delivery.id] = delivery
+            self._by_event.setdefault(delivery.event_id, []).append(delivery)
+            self._pending[delivery.event_id] = self._pending.get(delivery.event_id, 0) + 1
             self._schedule(delivery, endpoint, body)
             started.append(delivery)
         return started
@@ -171,7 +181,41 @@ class Dispatcher:
 
     def pending(self, event_id: str | None = None) -> int:
         """How many deliveries (of one event, or all) have not finished."""
-        return sum(1 for d in self.deliveries if d.state == "pending" and event_id in (None, d.event_id))
+        return self._pending.get(event_id, 0) if event_id is not None else sum(self._pending.values())
+
+    def of_event(self, event_id: str) -> list[Delivery]:
+        """The deliveries of one event (oldest first)."""
+        return list(self._by_event.get(event_id, ()))
+
+    def settle(self, delivery: Delivery, state: str) -> None:
+        """Finish a pending delivery as `succeeded`, `failed` or `canceled`."""
+        if delivery.state != "pending":
+            return
+        delivery.state, delivery.next_attempt_at = state, None
+        left = self._pending.get(delivery.event_id, 0) - 1
+        if left > 0:
+            self._pending[delivery.event_id] = left
+        else:
+            self._pending.pop(delivery.event_id, None)
+
+    def trim(self, limit: int) -> None:
+        """Forget the oldest finished deliveries beyond `limit` (pending ones always stay)."""
+        excess = len(self.deliveries) - limit
+        if excess <= 0:
+            return
+        doomed = []
+        for delivery in self.deliveries.values():
+            if delivery.state != "pending":
+                doomed.append(delivery)
+                if len(doomed) >= excess:
+                    break
+        for delivery in doomed:
+            del self.deliveries[delivery.id]
+            siblings = self._by_event.get(delivery.event_id)
+            if siblings is not None:
+                siblings.remove(delivery)
+                if not siblings:
+                    del self._by_event[delivery.event_id]
 
     def _schedule(self, delivery: Delivery, endpoint: Endpoint, body: bytes) -> None:
         try:
@@ -201,14 +245,13 @@ class Dispatcher:
             else:
                 ok = await self._attempt(delivery, endpoint, body, number)
             if ok:
-                delivery.state, delivery.next_attempt_at = "succeeded", None
+                self.settle(delivery, "succeeded")
                 return
             if number < self.max_attempts:
                 delay = self.retry_delays[number - 1]
                 delivery.next_attempt_at = isoformat(self.clock.now() + timedelta(seconds=delay))
                 await asyncio.sleep(delay)
-        if delivery.state == "pending":
-            delivery.state, delivery.next_attempt_at = "failed", None
+        self.settle(delivery, "failed")
 
     async def _attempt(self, delivery: Delivery, endpoint: Endpoint, body: bytes, number: int) -> bool:
         moment = self.clock.now()
@@ -255,9 +298,8 @@ class Dispatcher:
 
     async def close(self) -> None:
         """Stop the deliveries in flight on this loop (app shutdown); the log keeps them as `canceled`."""
-        for delivery in self.deliveries:
-            if delivery.state == "pending":
-                delivery.state = "canceled"
+        for delivery in list(self.deliveries.values()):
+            self.settle(delivery, "canceled")
         loop = asyncio.get_running_loop()
         mine = [t for t in self._tasks if t.get_loop() is loop and t is not asyncio.current_task()]
         for task in mine:
@@ -266,9 +308,8 @@ class Dispatcher:
 
     def cancel_all(self) -> None:
         """Stop every delivery in flight and forget the log (used by reset)."""
-        for delivery in self.deliveries:
-            if delivery.state == "pending":
-                delivery.state = "canceled"
+        for delivery in list(self.deliveries.values()):
+            self.settle(delivery, "canceled")
         for task in list(self._tasks):
             loop = task.get_loop()
             if loop.is_closed():
@@ -286,6 +327,8 @@ class Dispatcher:
         self._unsent.clear()
         self._locks.clear()
         self.deliveries.clear()
+        self._by_event.clear()
+        self._pending.clear()
         self._count = 0
 
 
