@@ -1,13 +1,15 @@
 """Large control answers written in pieces, so the event loop serves other requests in between.
 
 `GET /__twin/state` of a big twin is hundreds of megabytes of JSON; encoded in one go it held the
-loop for seconds. Here each table's stored JSON is spliced in (never decoded) a batch at a time,
-with a yield to the loop after every batch.
+loop for seconds. Here each table's stored JSON is spliced in (never decoded) a batch at a time, and
+long lists of objects (the fake Stripe's events, state) are encoded a slice at a time, with a yield
+to the loop after every batch or slice.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -16,7 +18,18 @@ from aiohttp import web
 from .store import Table
 
 BATCH = 2000  # records per write: well under a millisecond of joining
+SLICE = 200  # objects encoded between two yields to the loop
 FLUSH = 1 << 20
+
+
+class Rows:
+    """A long list in a document to stream: each item rendered (`render`) and encoded a slice at a time."""
+
+    __slots__ = ("items", "render")
+
+    def __init__(self, items: Iterable[Any], render: Callable[[Any], Any] | None = None) -> None:
+        self.items = items
+        self.render = render
 
 
 class TableRecords:
@@ -49,6 +62,17 @@ async def stream_json(request: web.Request, document: Any, status: int = 200) ->
                 buffer.extend(b",".join(r.json for r in table.raw(range(start, min(start + BATCH, table.total)))))
                 await flush()
                 await asyncio.sleep(0)  # let waiting requests in between batches
+            buffer.extend(b"]")
+        elif isinstance(value, Rows):
+            buffer.extend(b"[")
+            render = value.render
+            for index, item in enumerate(value.items):
+                if index:
+                    buffer.extend(b",")
+                buffer.extend(orjson.dumps(render(item) if render else item))
+                if index % SLICE == SLICE - 1:
+                    await flush()
+                    await asyncio.sleep(0)
             buffer.extend(b"]")
         elif isinstance(value, dict):
             buffer.extend(b"{")

@@ -67,6 +67,7 @@ class FakeStripe:
         self.store = Store(clock, self.ids, self._emit, history=history)
         self.dispatcher = Dispatcher(clock, tuple(retry_delays), webhook_timeout)
         self.store.busy = lambda event_id: self.dispatcher.pending(event_id) > 0
+        self._deliveries_trim_at = (history or 0) + max(16, (history or 0) // 10)
         self.public_base_url = public_base_url
         self.mount_path = mount_path.rstrip("/")
         # Responses kept per (API key, Idempotency-Key): (fingerprint, status, body).
@@ -91,8 +92,10 @@ class FakeStripe:
         if limit is None:
             return
         self.store.trim()
-        if len(self.dispatcher.deliveries) > limit + max(16, limit // 10):
+        if len(self.dispatcher.deliveries) > self._deliveries_trim_at:
             self.dispatcher.trim(limit)
+            # Pending deliveries stay: the next pass waits for as many new ones (O(1) per event on average).
+            self._deliveries_trim_at = len(self.dispatcher.deliveries) + max(16, limit // 10)
         if len(self.idempotency) > limit + max(16, limit // 10):
             for key in list(self.idempotency)[:len(self.idempotency) - limit]:
                 del self.idempotency[key]
@@ -370,6 +373,8 @@ class FakeStripe:
         Webhook endpoints and subscribers stay (they are the twin's wiring) unless `endpoints=True`.
         """
         self.dispatcher.cancel_all()
+        history = self.store.history or 0
+        self._deliveries_trim_at = history + max(16, history // 10)
         self.store.clear()
         self.ids.reset()
         self.idempotency.clear()
@@ -389,7 +394,8 @@ class FakeStripe:
             "checkout_sessions": list(store.checkout_sessions.values()),
             "events": list(store.events.values()),
             "webhook_endpoints": self.webhook_endpoints(),
-            "deliveries": self.deliveries(),
+            # Without a copy the log's dataclasses go to the encoder as they are (orjson encodes them).
+            "deliveries": self.deliveries() if copy else list(self.dispatcher.deliveries.values()),
         })
 
     async def close(self) -> None:

@@ -30,7 +30,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "evt": ("events", "event"),
 }
 MAX_EXPAND_DEPTH = 4
-DEFAULT_HISTORY = 5000
+DEFAULT_HISTORY = 1000
 
 # When an object is finished (nothing more can happen to it that a client waits for): only those are
 # ever forgotten. Customers are never: there is one per user, and payment methods live with them.
@@ -53,6 +53,7 @@ class Store:
         self.history = history
         # Is an event still being delivered? (the fake wires its dispatcher in; such events stay)
         self.busy: Callable[[str], bool] = lambda event_id: False
+        self._trim_at: dict[str, int] = {}
         self.customers: dict[str, dict[str, Any]] = {}
         self.payment_methods: dict[str, dict[str, Any]] = {}
         self.payment_intents: dict[str, dict[str, Any]] = {}
@@ -71,6 +72,7 @@ class Store:
         for name in ("customers", "payment_methods", "payment_intents", "charges", "refunds",
                      "checkout_sessions", "line_items", "session_intent_data", "events", "cards"):
             getattr(self, name).clear()
+        self._trim_at.clear()
 
     def trim(self) -> None:
         """Keep the history bounded: beyond `history` objects of a kind, the oldest finished ones go
@@ -80,25 +82,34 @@ class Store:
         limit = self.history
         if limit is None:
             return
-        slack = max(16, limit // 10)
         for name, finished in _FINISHED.items():
-            table: dict[str, dict[str, Any]] = getattr(self, name)
-            if len(table) > limit + slack:
+            if self._due(name, limit):
+                table: dict[str, dict[str, Any]] = getattr(self, name)
                 for key in _oldest(table, finished, len(table) - limit):
                     del table[key]
                     self.line_items.pop(key, None)
                     self.session_intent_data.pop(key, None)
-        if len(self.events) > limit + slack:
+                self._trimmed(name, limit)
+        if self._due("events", limit):
             busy = self.busy
             for key in _oldest(self.events, lambda e: not busy(e["id"]), len(self.events) - limit):
                 del self.events[key]
-        if len(self.payment_methods) > limit + slack:
+            self._trimmed("events", limit)
+        if self._due("payment_methods", limit):
             held = {i.get("payment_method") for i in self.payment_intents.values()
                     if i.get("status") not in ("succeeded", "canceled")}
             for key in _oldest(self.payment_methods, lambda m: m.get("customer") is None and m["id"] not in held,
                                len(self.payment_methods) - limit):
                 del self.payment_methods[key]
                 self.cards.pop(key, None)
+            self._trimmed("payment_methods", limit)
+
+    def _due(self, name: str, limit: int) -> bool:
+        return len(getattr(self, name)) > self._trim_at.get(name, limit + max(16, limit // 10))
+
+    def _trimmed(self, name: str, limit: int) -> None:
+        # What stayed live is not scanned again until as many new objects came (a pass per slack).
+        self._trim_at[name] = len(getattr(self, name)) + max(16, limit // 10)
 
     def now(self) -> int:
         """Unix seconds from the twin's clock (Stripe's `created` and friends)."""
