@@ -34,6 +34,7 @@ FAULTS = web.AppKey("faults", FaultSet)
 GUARD = web.AppKey("guard", ControlGuard)
 SETTINGS = web.AppKey("settings", dict)
 CONTROL_PREFIX = "/__twin"
+MIN_SECRET_BYTES = 32
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 CORS_HEADERS = "Authorization, Content-Type, mbx-company-codename, Idempotency-Key, Stripe-Signature, X-Requested-With"
 
@@ -246,9 +247,13 @@ def create_app(
 
     from . import authapi, control
 
+    secret = (settings or {}).get("jwt_secret")
+    if secret and len(str(secret).encode()) < MIN_SECRET_BYTES:
+        raise ValueError(f"the JWT secret must be at least {MIN_SECRET_BYTES} bytes (HS256, RFC 7518 §3.2); "
+                         f"this one has {len(str(secret).encode())}")
     load_mutant_catalog()
     mutants.activate(active_mutants or [])
-    world = World(load_services(spec_paths), seed=seed, clock=clock, secret=(settings or {}).get("jwt_secret"))
+    world = World(load_services(spec_paths), seed=seed, clock=clock, secret=secret or None)
     if state_file is not None and state_file.exists():
         import orjson
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -102,9 +102,9 @@ class ControlGuard:
         name = _host_name(host)
         return is_loopback_host(name) or any(_host_name(urlsplit(o).netloc) == name for o in self.origins)
 
-    def check(self, method: str, headers: dict[str, str] | object) -> ApiError | None:
-        """Why this control request is refused, or None when it may run."""
-        get = headers.get  # type: ignore[attr-defined]
+    def check(self, method: str, headers: Mapping[str, str]) -> ApiError | None:
+        """Why this control request is refused, or None when it may run (`headers` as received)."""
+        get = headers.get
         origin = get("Origin")
         if origin is not None and not self.origin_allowed(origin):
             return ApiError(403, "errMsg_crossSiteControlRequest",
@@ -119,14 +119,15 @@ class ControlGuard:
             if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token.encode()):
                 return ApiError(401, "errMsg_controlTokenRequired",
                                 "the control API needs 'Authorization: Bearer <control token>'")
-        if method not in SAFE_METHODS and not _json_or_preflighted(get):
+        if method not in SAFE_METHODS and not _json_or_preflighted(headers):
             return ApiError(415, "errMsg_controlNeedsJsonContentType",
                             f"{method} on the control API needs 'Content-Type: application/json'")
         return None
 
 
-def _json_or_preflighted(get) -> bool:  # type: ignore[no-untyped-def]
-    kind = (get("Content-Type") or "").split(";", 1)[0].strip().lower()
+def _json_or_preflighted(headers: Mapping[str, str]) -> bool:
+    """A JSON body, or a header a browser only sends cross-site after a preflight the guard refuses."""
+    kind = (headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
     if kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json")):
         return True
-    return any(get(name) for name in PREFLIGHTED_HEADERS)
+    return any(headers.get(name) for name in PREFLIGHTED_HEADERS)

@@ -48,6 +48,13 @@ def test_binding_beyond_loopback_without_a_token_and_a_secret_is_refused(args: l
     assert "serving" not in done.stdout
 
 
+def test_a_short_jwt_secret_is_refused_in_one_line():
+    done = serve("--port", str(free_port()), "--jwt-secret", "short")
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("error: the JWT secret must be at least 32 bytes (HS256, RFC 7518 §3.2); "
+                                   "this one has 5")
+
+
 def test_a_taken_port_is_one_line():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
