@@ -91,7 +91,7 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 def build_control_app(fake: FakeStripe) -> web.Application:
     """The control sub-application."""
 
-    async def state(request: web.StreamResponse) -> web.StreamResponse:
+    async def state(request: web.Request) -> web.StreamResponse:
         # Streamed straight from the store, a slice at a time (a deep copy of thousands of objects,
         # encoded in one go, held the loop for seconds).
         state = fake.state(copy=False)
@@ -102,7 +102,7 @@ def build_control_app(fake: FakeStripe) -> web.Application:
         fake.reset(endpoints=bool(data.get("endpoints", False)))
         return json_response({"reset": True})
 
-    async def list_events(request: web.Request) -> web.Response:
+    async def list_events(request: web.Request) -> web.StreamResponse:
         wanted = request.query.get("type")
         matching = [e for e in fake.store.events.values() if wanted in (None, e["type"])]
         page, has_more = window(matching, request.query)
@@ -131,7 +131,7 @@ def build_control_app(fake: FakeStripe) -> web.Application:
         sent = fake.duplicate(request.match_info["id"], _text(data, "endpoint"), count)
         return json_response({"deliveries": sent})
 
-    async def deliveries(request: web.Request) -> web.Response:
+    async def deliveries(request: web.Request) -> web.StreamResponse:
         event_id, endpoint_id = request.query.get("event"), request.query.get("endpoint")
         state_filter = request.query.get("state")
         source = fake.dispatcher.of_event(event_id) if event_id else fake.dispatcher.deliveries.values()
