@@ -32,6 +32,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="compute every read afresh (by default answers to identical reads are kept between writes)")
     parser.add_argument("--webhook-secret", default=os.environ.get("TWIN_WEBHOOK_SECRET", "whsec_twin_test"),
                         help="the fake Stripe's webhook signing secret (default $TWIN_WEBHOOK_SECRET or whsec_twin_test)")
+    parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                        help="a web origin allowed to call with cookies besides loopback ones (repeatable; "
+                             "'https://*.example.test' for its subdomains, '*' for any)")
+    parser.add_argument("--auth-guide", type=Path, action="append", default=[], metavar="FILE",
+                        help="a project's authentication guide (Markdown) refining its /auth-api (repeatable)")
     parser.add_argument("--stripe-history", type=int, default=DEFAULT_HISTORY, metavar="N",
                         help=f"finished objects of each kind the fake Stripe keeps (intents, charges, events, "
                              f"deliveries…; the oldest go first, live ones never; 0 keeps all; default {DEFAULT_HISTORY})")
