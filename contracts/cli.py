@@ -48,6 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--payment-wait", type=float, help="seconds to wait for a payment webhook (default 10)")
     parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                         help="import a module that registers extra checks or scenarios (repeatable)")
+    parser.add_argument("--control-token", default=None,
+                        help="bearer token of a twin's guarded control API (default $TWIN_CONTROL_TOKEN)")
     parser.add_argument("--no-discovery", action="store_true", help="do not ask a twin's control API for services and personas")
     parser.add_argument("--list", action="store_true", help="list the checks and scenarios, then exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every rule per operation in the terminal")
@@ -96,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
             print(list_rules())
             return 0
         target = build_target(base_url=args.base_url, env_name=args.env, specs=args.spec or None, config=config,
-                              discover=not args.no_discovery, settings=_settings(args))
+                              discover=not args.no_discovery, settings=_settings(args),
+                              control_token=args.control_token)
     except GuideError as error:  # one line per guide or spec file refused
         for line in str(error).splitlines():
             print(f"error: {line}", file=sys.stderr)

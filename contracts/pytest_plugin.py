@@ -38,6 +38,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--twin-config", default=os.environ.get("TWIN_CONFIG"), help="config file (identities, hooks, data)")
     group.addoption("--twin-spec", action="append", default=[], help="spec to verify (repeatable; default all)")
     group.addoption("--twin-max-examples", type=int, default=None, help="Schemathesis examples per operation")
+    group.addoption("--twin-control-token", default=os.environ.get("TWIN_CONTROL_TOKEN"),
+                    help="bearer token of a twin's guarded control API")
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +51,8 @@ def twin_target(request: pytest.FixtureRequest) -> Target:
     try:
         return build_target(base_url=option("--twin-base-url"), env_name=option("--twin-env"),
                             specs=option("--twin-spec") or None, config=load_config(option("--twin-config")),
-                            settings={"max_examples": option("--twin-max-examples")})
+                            settings={"max_examples": option("--twin-max-examples")},
+                            control_token=option("--twin-control-token"))
     except ConfigError as error:
         pytest.fail(f"twin target: {error}")
 

@@ -269,12 +269,24 @@ def _identities_from_config(raw: Any) -> dict[str, Identity]:
 
 
 # -- twin discovery --------------------------------------------------------------------------------
-def probe_twin(base_url: str, timeout: float = 3.0) -> dict[str, Any] | None:
-    """The twin's `/__twin/services` answer, or None when `base_url` is not a twin."""
+def control_headers(control_token: str | None) -> dict[str, str]:
+    """Headers for a twin's control API: its bearer token when the twin guards it (`--control-token`)."""
+    return {"Authorization": f"Bearer {control_token}"} if control_token else {}
+
+
+def probe_twin(base_url: str, timeout: float = 3.0, control_token: str | None = None) -> dict[str, Any] | None:
+    """The twin's `/__twin/services` answer, or None when `base_url` is not a twin.
+
+    A twin that guards its control API with a token answers 401 without it: that is a ConfigError
+    (the twin is there, the suite cannot discover it), not "no twin"."""
     try:
-        response = requests.get(f"{twin_root(base_url)}/__twin/services", timeout=timeout)
+        response = requests.get(f"{twin_root(base_url)}/__twin/services", timeout=timeout,
+                                headers=control_headers(control_token))
     except requests.RequestException:
         return None
+    if response.status_code == 401 and "controlToken" in response.text:
+        raise ConfigError(f"{twin_root(base_url)} is a twin whose control API needs its token: "
+                          "pass --control-token (or set TWIN_CONTROL_TOKEN)")
     if response.status_code != 200:
         return None
     try:
@@ -284,7 +296,8 @@ def probe_twin(base_url: str, timeout: float = 3.0) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and isinstance(data.get("services"), list) else None
 
 
-def twin_specs(root: str, twin: dict[str, Any], timeout: float = 10.0) -> list[ServiceSpec]:
+def twin_specs(root: str, twin: dict[str, Any], timeout: float = 10.0,
+               control_token: str | None = None) -> list[ServiceSpec]:
     """The specs of a twin's services: a committed spec by its file name; any other (a spec or guide
     of the team's own, built by the twin) as the document the twin serves at `/__twin/specs/<slug>`."""
     known = {p.name: p for p in default_spec_paths()}
@@ -293,7 +306,8 @@ def twin_specs(root: str, twin: dict[str, Any], timeout: float = 10.0) -> list[S
         if service.get("spec") in known:
             out.append(load_spec(known[service["spec"]]))
             continue
-        response = requests.get(f"{root}/__twin/specs/{service['slug']}", timeout=timeout)
+        response = requests.get(f"{root}/__twin/specs/{service['slug']}", timeout=timeout,
+                                headers=control_headers(control_token))
         response.raise_for_status()
         out.append(parse_spec(response.json(), Path(str(service.get("spec") or service["slug"]))))
     return out
@@ -305,9 +319,9 @@ def twin_root(base_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def twin_personas(root: str, timeout: float = 5.0) -> list[dict[str, Any]]:
+def twin_personas(root: str, timeout: float = 5.0, control_token: str | None = None) -> list[dict[str, Any]]:
     """Every persona the twin offers, with its token."""
-    response = requests.get(f"{root}/__twin/personas", timeout=timeout)
+    response = requests.get(f"{root}/__twin/personas", timeout=timeout, headers=control_headers(control_token))
     response.raise_for_status()
     return list(response.json().get("personas", []))
 
@@ -327,22 +341,25 @@ def identities_from_personas(project: str, personas: list[dict[str, Any]]) -> di
     return found
 
 
-def twin_hooks(root: str, project: str) -> dict[str, Hook]:
+def twin_hooks(root: str, project: str, control_token: str | None = None) -> dict[str, Hook]:
     """The hooks a twin offers through its control API."""
     fixtures = f"{root}/__twin/fixtures/{project}"
+    headers = control_headers(control_token)
     hooks = {
-        "fixtures": Hook("fixtures", "GET", fixtures + "/{object}"),
-        "patchFixture": Hook("patchFixture", "PATCH", fixtures + "/{object}/{id}"),
+        "fixtures": Hook("fixtures", "GET", fixtures + "/{object}", headers=headers),
+        "patchFixture": Hook("patchFixture", "PATCH", fixtures + "/{object}/{id}", headers=headers),
     }
     if project == "tutorhub":
         hooks.update({
-            "coursePacks": Hook("coursePacks", "GET", fixtures + "/coursePack"),
-            "lessonSlots": Hook("lessonSlots", "GET", fixtures + "/lessonSlot"),
-            "completeLessonSlot": Hook("completeLessonSlot", "PATCH", fixtures + "/lessonSlot/{id}", {"status": "completed"}),
-            "setLessonSlotStatus": Hook("setLessonSlotStatus", "PATCH", fixtures + "/lessonSlot/{id}", {"status": "{status}"}),
+            "coursePacks": Hook("coursePacks", "GET", fixtures + "/coursePack", headers=headers),
+            "lessonSlots": Hook("lessonSlots", "GET", fixtures + "/lessonSlot", headers=headers),
+            "completeLessonSlot": Hook("completeLessonSlot", "PATCH", fixtures + "/lessonSlot/{id}",
+                                       {"status": "completed"}, headers),
+            "setLessonSlotStatus": Hook("setLessonSlotStatus", "PATCH", fixtures + "/lessonSlot/{id}",
+                                        {"status": "{status}"}, headers),
         })
     elif project == "airbnb":
-        hooks["listings"] = Hook("listings", "GET", fixtures + "/listing")
+        hooks["listings"] = Hook("listings", "GET", fixtures + "/listing", headers=headers)
     return hooks
 
 
@@ -379,22 +396,28 @@ def _settings(config: dict[str, Any], overrides: Mapping[str, Any]) -> Settings:
 
 def build_target(*, base_url: str | None = None, env_name: str | None = None, specs: list[str] | None = None,
                  config: dict[str, Any] | None = None, environ: Mapping[str, str] | None = None,
-                 discover: bool = True, settings: Mapping[str, Any] | None = None) -> Target:
-    """Resolve services, URLs, identities and hooks from the options, the config and the environment."""
+                 discover: bool = True, settings: Mapping[str, Any] | None = None,
+                 control_token: str | None = None) -> Target:
+    """Resolve services, URLs, identities and hooks from the options, the config and the environment.
+
+    `control_token` (else the config's `controlToken`, else $TWIN_CONTROL_TOKEN) is sent to a twin's
+    control API when discovering it."""
     config = config or {}
     environ = os.environ if environ is None else environ
     base_url = base_url or config.get("baseUrl") or environ.get("TWIN_BASE_URL")
     env_name = env_name or config.get("env") or environ.get("TWIN_ENV")
-    twin = probe_twin(base_url) if (base_url and discover and config.get("discover", True)) else None
+    control_token = control_token or config.get("controlToken") or environ.get("TWIN_CONTROL_TOKEN") or None
+    twin = probe_twin(base_url, control_token=control_token) \
+        if (base_url and discover and config.get("discover", True)) else None
     spec_names = specs or config.get("specs") or []
     root = twin_root(base_url) if twin is not None and base_url else None
     if spec_names:
         loaded = load_specs([str(name) for name in spec_names])
     elif twin is not None and root is not None:
-        loaded = twin_specs(root, twin)
+        loaded = twin_specs(root, twin, control_token=control_token)
     else:
         loaded = [load_spec(path) for path in default_spec_paths()]
-    personas = twin_personas(root) if root else []
+    personas = twin_personas(root, control_token=control_token) if root else []
     services = []
     for spec in loaded:
         own = _service_config(config, spec)
@@ -412,7 +435,7 @@ def build_target(*, base_url: str | None = None, env_name: str | None = None, sp
         hooks: dict[str, Hook] = {}
         if root:
             identities.update(identities_from_personas(spec.project, personas))
-            hooks.update(twin_hooks(root, spec.project))
+            hooks.update(twin_hooks(root, spec.project, control_token))
         identities.update(identities_from_env(spec.project, environ))
         identities.update(_identities_from_config(own.get("identities")))
         hooks.update({name: Hook.from_config(name, raw) for name, raw in (own.get("hooks") or {}).items()})

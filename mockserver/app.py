@@ -19,11 +19,14 @@ from . import envelope, mutants
 from .clock import Clock
 from .cors import CORS_POLICY, CorsPolicy
 from .engine import ApiResponse, OperationHandler, json_response
+from .errors import ApiError
 from .faults import FaultSet
+from .guard import ControlGuard
 from .persistence.keeper import Keeper
 from .persistence.sqlite import SqliteBackend
 from .specindex import ServiceSpec, load_service
 from .stripe import FakeStripe
+from .stripe.objects import DEFAULT_HISTORY
 from .workflows import Workflow, workflow_for
 from .world import World
 
@@ -31,10 +34,12 @@ log = logging.getLogger("twin")
 
 WORLD = web.AppKey("world", World)
 FAULTS = web.AppKey("faults", FaultSet)
+GUARD = web.AppKey("guard", ControlGuard)
 SETTINGS = web.AppKey("settings", dict)
 KEEPER = web.AppKey("keeper", Keeper)
 FLUSH_INTERVAL = 0.1  # seconds between saves of changes made outside requests (webhook subscribers)
 CONTROL_PREFIX = "/__twin"
+MIN_SECRET_BYTES = 32
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 CORS_HEADERS = "Authorization, Content-Type, mbx-company-codename, Idempotency-Key, Stripe-Signature, X-Requested-With"
 
@@ -59,13 +64,40 @@ def _preflight(request: web.Request, policy: CorsPolicy) -> web.Response:
     return response
 
 
-def twin_middleware(world: World, faults: FaultSet, cors: CorsPolicy | None = None, keeper: Keeper | None = None
-                    ) -> Callable[..., Awaitable[web.StreamResponse]]:
-    """CORS, injected faults, the error envelope for unknown routes and crashes, the journal, and
-    (with a state file) saving what the request changed before its answer leaves.
+def _refused(error: ApiError, now: Any) -> web.Response:
+    return json_response(envelope.error(error.status, error.message, error.detail, now()), error.status)
 
-    A closure over the world and the faults, so the hot path does no application look-ups."""
+
+def _grant(request: web.Request, response: web.StreamResponse) -> None:
+    """CORS for a control call the guard let through: its same-site origin, with credentials."""
+    origin = request.headers.get("Origin")
+    if origin:
+        response.headers["Vary"] = "Origin"
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+
+
+def _control_preflight(request: web.Request) -> web.Response:
+    response = web.Response(status=204)
+    _grant(request, response)
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = request.headers.get("Access-Control-Request-Headers") or CORS_HEADERS
+    response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+def twin_middleware(world: World, faults: FaultSet, cors: CorsPolicy | None = None,
+                    guard: ControlGuard | None = None, keeper: Keeper | None = None
+                    ) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """CORS, the control plane's guard, injected faults, the error envelope for unknown routes and
+    crashes, the journal, and (with a state file) saving what the request changed before its answer
+    leaves.
+
+    Service routes answer CORS by `cors` (the frontend's origins); control routes (`/__twin/*`) only
+    to the callers `guard` lets through (see guard.py), whatever `cors` allows.
+    A closure over the world, the faults and the policies, so the hot path does no application look-ups."""
     policy = cors or CorsPolicy()
+    guard = guard or ControlGuard()
     journal = world.journal
     revision = world.revision
     now = world.clock.now
@@ -76,14 +108,25 @@ def twin_middleware(world: World, faults: FaultSet, cors: CorsPolicy | None = No
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         method = request.method
-        if method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        path = request.path
+        control = path.startswith(CONTROL_PREFIX)
+        if control:
+            # Checked before anything runs: a refused call changes nothing and is granted no CORS.
+            origin = request.headers.get("Origin")
+            if method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+                if origin is not None and not guard.origin_allowed(origin):
+                    return _refused(ApiError(403, "errMsg_crossSiteControlRequest",
+                                             f"the control API does not answer pages from {origin}"), now)
+                return _control_preflight(request)
+            refusal = guard.check(method, request.headers)
+            if refusal is not None:
+                return _refused(refusal, now)
+        elif method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
             return _preflight(request, policy)
         started = time.perf_counter()
         if method not in READS:
             # Whatever it is (control API, Stripe, a callback), it may change what reads answer.
             revision.bump()
-        path = request.path
-        control = path.startswith(CONTROL_PREFIX)
         response: web.StreamResponse | None = None
         if faults.faults and not control:
             fault = faults.take(method, path)
@@ -115,7 +158,10 @@ def twin_middleware(world: World, faults: FaultSet, cors: CorsPolicy | None = No
             if failure is not None:  # not saved: the client must not take the change as acknowledged
                 body = envelope.error(503, "errMsg_stateNotSaved", failure, now())
                 response = json_response(body, 503)
-        _cors(request, response, policy)
+        if control:
+            _grant(request, response)  # the guard refused every origin that is not same-site
+        else:
+            _cors(request, response, policy)
         if not control:
             api, user = (response.api, response.user_id) if isinstance(response, ApiResponse) else (None, None)
             journal.append((clock_stamp(), method, path, request.query_string, response.status, api, user,
@@ -172,8 +218,10 @@ def mount_stripe(app: web.Application, world: World, workflows: dict[str, Workfl
     for every service's payment callback route."""
     settings = app[SETTINGS]
     public_url = str(settings.get("public_url") or "http://127.0.0.1:8080").rstrip("/")
+    history = settings.get("stripe_history", DEFAULT_HISTORY)
     stripe = FakeStripe(world.clock, seed=seed, public_base_url=public_url,
-                        webhook_secret=str(settings.get("webhook_secret") or "whsec_twin_test"))
+                        webhook_secret=str(settings.get("webhook_secret") or "whsec_twin_test"),
+                        history=history or None)
     app.add_subapp("/stripe", stripe.app())
     app.add_subapp(f"{CONTROL_PREFIX}/stripe", stripe.control_app())
     with warnings.catch_warnings():
@@ -213,22 +261,29 @@ def create_app(
 
     from . import authapi, control
 
+    secret = (settings or {}).get("jwt_secret")
+    if secret and len(str(secret).encode()) < MIN_SECRET_BYTES:
+        raise ValueError(f"the JWT secret must be at least {MIN_SECRET_BYTES} bytes (HS256, RFC 7518 §3.2); "
+                         f"this one has {len(str(secret).encode())}")
     load_mutant_catalog()
     mutants.activate(active_mutants or [])
     settings = {"state_file": state_file, **(settings or {})}
     # The state file first: a file the twin cannot use is refused before anything is built.
     backend = SqliteBackend(state_file, sync=str(settings.get("state_sync") or "normal")) if state_file else None
     try:
-        world = World(load_services(spec_paths), seed=seed, clock=clock)
+        world = World(load_services(spec_paths), seed=seed, clock=clock, secret=secret or None)
         keeper = Keeper(backend, world) if backend is not None else None
         guides = [read_auth_guide(path) for path in auth_guides or []]
         faults = FaultSet()
         cors = CorsPolicy(settings.get("cors_origins") or ())
-        app = web.Application(middlewares=[twin_middleware(world, faults, cors, keeper)],
+        guard = ControlGuard.build(token=settings.get("control_token"), origins=settings.get("control_origins") or (),
+                                   public_url=settings.get("public_url"))
+        app = web.Application(middlewares=[twin_middleware(world, faults, cors, guard, keeper)],
                               client_max_size=64 * 1024 * 1024)
         app[WORLD] = world
         app[CORS_POLICY] = cors
         app[FAULTS] = faults
+        app[GUARD] = guard
         app[SETTINGS] = settings
         control.add_routes(app)
         workflows = add_service_routes(app, world, read_cache=bool(settings.get("read_cache", True)))

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import logging
 import os
 import sys
 from pathlib import Path
+
+from .stripe.objects import DEFAULT_HISTORY
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,7 +42,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "'https://*.example.test' for its subdomains, '*' for any)")
     parser.add_argument("--auth-guide", type=Path, action="append", default=[], metavar="FILE",
                         help="a project's authentication guide (Markdown) refining its /auth-api (repeatable)")
+    parser.add_argument("--stripe-history", type=int, default=DEFAULT_HISTORY, metavar="N",
+                        help=f"finished objects of each kind the fake Stripe keeps (intents, charges, events, "
+                             f"deliveries…; the oldest go first, live ones never; 0 keeps all; default {DEFAULT_HISTORY})")
+    parser.add_argument("--control-token", default=os.environ.get("TWIN_CONTROL_TOKEN"),
+                        help="require 'Authorization: Bearer TOKEN' on the control API /__twin/* "
+                             "(default $TWIN_CONTROL_TOKEN; none)")
+    parser.add_argument("--jwt-secret", default=os.environ.get("TWIN_JWT_SECRET"),
+                        help="the secret the personas' tokens are signed with (default $TWIN_JWT_SECRET, "
+                             "else a built-in development secret)")
+    parser.add_argument("--control-origin", action="append",
+                        default=[o for o in os.environ.get("TWIN_CONTROL_ORIGINS", "").split(",") if o.strip()],
+                        help="a web origin (scheme://host:port) allowed to call the control API besides "
+                             "loopback and *.localhost ones (repeatable; default $TWIN_CONTROL_ORIGINS)")
     parser.set_defaults(handler=run)
+
+
+def exposure_error(host: str, control_token: str | None, jwt_secret: str | None) -> str | None:
+    """Why binding to `host` would expose the twin, or None when it is loopback or guarded."""
+    from .guard import is_loopback_host
+    from .identity import DEFAULT_SECRET
+
+    if is_loopback_host(host):
+        return None
+    missing = [what for what, ok in (("--control-token (or TWIN_CONTROL_TOKEN)", bool(control_token)),
+                                     ("--jwt-secret (or TWIN_JWT_SECRET)", bool(jwt_secret) and jwt_secret != DEFAULT_SECRET))
+               if not ok]
+    if not missing:
+        return None
+    return (f"--host {host} would let anyone on the network reset the twin and mint tokens; "
+            f"set {' and '.join(missing)}, or bind to 127.0.0.1")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,8 +92,17 @@ def run(args: argparse.Namespace) -> int:
     from specs.build import default_spec_paths, load_specs
 
     from .app import create_app
+    from .logs import quiet_malformed_requests
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    quiet_malformed_requests()
+    if args.stripe_history < 0:
+        print(f"error: --stripe-history must be 0 (keep all) or more, not {args.stripe_history}", file=sys.stderr)
+        return 2
+    exposed = exposure_error(args.host, args.control_token, args.jwt_secret)
+    if exposed is not None:
+        print(f"error: {exposed}", file=sys.stderr)
+        return 2
     try:
         specs = load_specs([*args.sources, *args.spec] or default_spec_paths(), report=print)
     except FileNotFoundError as error:
@@ -80,7 +121,9 @@ def run(args: argparse.Namespace) -> int:
         app = create_app(specs, seed=args.seed, state_file=args.state_file, active_mutants=args.mutant,
                          settings={"public_url": public_url, "webhook_secret": args.webhook_secret,
                                    "read_cache": not args.no_read_cache, "cors_origins": args.cors_origin,
-                                   "state_sync": args.state_sync},
+                                   "state_sync": args.state_sync,
+                                   "control_token": args.control_token, "jwt_secret": args.jwt_secret,
+                                   "control_origins": args.control_origin, "stripe_history": args.stripe_history},
                          auth_guides=auth_guides)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -91,30 +134,43 @@ def run(args: argparse.Namespace) -> int:
         uvloop.install()
     except ImportError:
         pass
-    print(f"twin: serving {public_url}")
     from .app import WORLD
 
-    for state in app[WORLD].services.values():
-        print(f"  {public_url}{state.spec.base_path}  ({state.spec.project} {state.spec.service}, "
-              f"{len(state.spec.operations)} operations)")
-    print(f"  control API: {public_url}/__twin/personas")
-    scheme = public_url.partition("://")[0]
-    guided = {path.name for path in auth_guides}
-    for project in sorted(app[WORLD].projects):
-        print(f"  {project} auth API: {scheme}://{project}.localhost:{args.port}/auth-api/login")
-    for name in sorted(guided):
-        print(f"  auth guide read: {name}")
-    if args.state_file is not None:
-        from .app import KEEPER
+    def banner(_: str) -> None:
+        # Printed by run_app once the port is bound: a taken port fails before it, in one line.
+        print(f"twin: serving {public_url}")
+        for state in app[WORLD].services.values():
+            print(f"  {public_url}{state.spec.base_path}  ({state.spec.project} {state.spec.service}, "
+                  f"{len(state.spec.operations)} operations)")
+        print(f"  control API: {public_url}/__twin/personas"
+              + ("  (needs the control token)" if args.control_token else ""))
+        scheme = public_url.partition("://")[0]
+        for project in sorted(app[WORLD].projects):
+            print(f"  {project} auth API: {scheme}://{project}.localhost:{args.port}/auth-api/login")
+        for name in sorted({path.name for path in auth_guides}):
+            print(f"  auth guide read: {name}")
+        if args.state_file is not None:
+            from .app import KEEPER
 
-        world = app[WORLD]
-        records = sum(len(t) for s in world.services.values() for t in s.tables.values())
-        print(f"  state file: {args.state_file} ({'loaded, ' + str(records) + ' records' if app[KEEPER].loaded else 'new'}; "
-              f"every change saved before its answer, --state-sync {args.state_sync})")
-    sys.stdout.flush()  # the banner reaches a log file now, not when the buffer fills
+            world = app[WORLD]
+            records = sum(len(t) for s in world.services.values() for t in s.tables.values())
+            loaded = f"loaded, {records} records" if app[KEEPER].loaded else "new"
+            print(f"  state file: {args.state_file} ({loaded}; every change saved before its answer, "
+                  f"--state-sync {args.state_sync})")
+        sys.stdout.flush()
+
     # Everything built so far (specs, validators, fixtures) lives as long as the process: keep it out
     # of the collector's full passes, which otherwise rescan it while requests wait.
     gc.collect()
     gc.freeze()
-    web.run_app(app, host=args.host, port=args.port, print=None, access_log=logging.getLogger("aiohttp.access") if args.access_log else None)
+    try:
+        web.run_app(app, host=args.host, port=args.port, print=banner,
+                    access_log=logging.getLogger("aiohttp.access") if args.access_log else None)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            print(f"error: port {args.port} on {args.host} is already in use (another twin?); choose another --port",
+                  file=sys.stderr)
+        else:
+            print(f"error: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
+        return 2
     return 0

@@ -1,8 +1,10 @@
 """The control API under `/__twin/`: personas and tokens, reset, state, journal, clock, fixtures,
-faults, bulk records and mutants. It needs no token: it is a developer's tool on localhost."""
+faults, bulk records and mutants. The guard in front of it (guard.py) keeps foreign web pages out
+and asks for a token when one is configured; large answers are streamed (streaming.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -114,9 +116,11 @@ async def reset(request: web.Request) -> web.Response:
 
 
 @_guarded
-async def state(request: web.Request) -> web.Response:
-    """The whole state as JSON."""
-    return json_response(_world(request).dump(), 200)
+async def state(request: web.Request) -> web.StreamResponse:
+    """The whole state as JSON (streamed: a big twin keeps answering other requests meanwhile)."""
+    from .streaming import TableRecords, stream_json
+
+    return await stream_json(request, _world(request).dump(records=TableRecords))
 
 
 @_guarded
@@ -240,12 +244,14 @@ async def records(request: web.Request) -> web.Response:
     obj = state.spec.data_objects[name]
     ctx = Context.system(world, state)
     table = state.tables[name]
-    for row in rows:
+    for number, row in enumerate(rows, 1):
         values = {k: v for k, v in row.items() if k in obj.properties}
         record = new_record(ctx, normalize(obj, values), obj)
         if isinstance(row.get("_owner"), str):
             record["_owner"] = row["_owner"]
         table.insert(record)
+        if not number % 2000:
+            await asyncio.sleep(0)  # a batch of 20k must not hold every other request for a second
     table.catch_up()  # index the batch now, not on the next search
     return json_response({"inserted": len(rows), "total": len(table)}, 200)
 

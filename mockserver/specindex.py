@@ -14,6 +14,7 @@ from typing import Any
 
 from specs.build import LoadedSpec, load_spec
 
+from .bodyrule import BodyRule
 from .validation import CompiledParam, compile_body, compile_param
 
 X = "x-twin-"
@@ -98,6 +99,7 @@ class Operation:
     default_role: str | None
     full_record: bool
     facts: dict[str, Any] = field(default_factory=dict)
+    body_rule: BodyRule = field(default_factory=lambda: BodyRule(None, {}, None))
 
     @property
     def key(self) -> str:
@@ -221,6 +223,11 @@ def _operation(service: ServiceSpec, doc: dict[str, Any], path: str, method: str
         body_required=bool(op.get("requestBody", {}).get("required")), body_names=op.get(f"{X}body", []),
         default_role=op.get(f"{X}default-api"), full_record=full,
     )
+    record = doc.get("components", {}).get("schemas", {}).get((data_object or "")[:1].upper() + (data_object or "")[1:], {})
+    declared = body_schema.get("properties") if isinstance(body_schema, dict) else None
+    operation.body_rule = BodyRule(frozenset(declared) if isinstance(declared, dict) else None,
+                                   dict(record.get("properties") or {}) if obj else {},
+                                   obj.tenant_field if obj else None)
     operation.facts = {
         "api": operation.api, "method": method, "action": operation.action, "dataName": operation.data_name,
         "list": operation.is_list, "status": status, "service": service.slug,

@@ -10,6 +10,7 @@ import itertools
 import random
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -212,20 +213,22 @@ class World:
         return [p for s in self.projects.values() for p in s.personas if project in (None, p.project)]
 
     # -- snapshots -----------------------------------------------------------------------------
-    def dump(self) -> dict[str, Any]:
-        """The whole state as JSON-able data (records in creation order, soft-deleted included)."""
+    def dump(self, records: Callable[[Table], Any] = Table.records) -> dict[str, Any]:
+        """The whole state as JSON-able data (records in creation order, soft-deleted included).
+
+        `records` renders each table (the control API passes one that streams the stored JSON)."""
         return {
             "clock": {"now": self.now_iso(), "frozen": self.clock.frozen},
             "services": {
                 slug: {
                     "project": state.spec.project,
                     "service": state.spec.service,
-                    "objects": {name: table.records() for name, table in state.tables.items()},
+                    "objects": {name: records(table) for name, table in state.tables.items()},
                 }
                 for slug, state in self.services.items()
             },
             "fixtures": {
-                project: {name: table.records() for name, table in state.foreign.items()}
+                project: {name: records(table) for name, table in state.foreign.items()}
                 for project, state in self.projects.items()
             },
             "accounts": self.accounts,

@@ -135,6 +135,7 @@ async def _page_call(request: web.Request, handler: Handler) -> web.StreamRespon
 
 async def _api_call(fake: FakeStripe, request: web.Request, handler: Handler,
                     idempotency_key: str | None) -> web.StreamResponse:
+    key: str | None = None  # stays None when the key is refused: nothing is kept for a 401
     try:
         key = api_key(request)
         fingerprint = ""
@@ -161,9 +162,10 @@ async def _api_call(fake: FakeStripe, request: web.Request, handler: Handler,
     except Exception:  # a bug of the fake, not the client's fault: say so the way Stripe does
         log.exception("stripe fake failed on %s %s", request.method, request.path)
         return error_response(StripeError(500, "api_error", "An unexpected error occurred in the twin's Stripe."))
-    if idempotency_key and isinstance(response, web.Response) and response.status < 500 \
+    if idempotency_key and key is not None and isinstance(response, web.Response) and response.status < 500 \
             and isinstance(response.body, bytes):
         fake.idempotency[(key, idempotency_key)] = (fingerprint, response.status, response.body)
+        fake.trim_history()
         response.headers["Idempotency-Key"] = idempotency_key
     return response
 

@@ -7,14 +7,16 @@ waiting for webhooks, state and reset. JSON in, JSON out; errors are Stripe-shap
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from aiohttp import web
 
+from ..streaming import Rows, stream_json
 from .api import error_response, json_response
 from .errors import InvalidRequest, StripeError, invalid
+from .webhooks import Delivery
 
 if TYPE_CHECKING:
     from .fake import FakeStripe
@@ -35,6 +37,42 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return data
 
 
+def window(items: list[Any], query: Mapping[str, str], default: int = 100) -> tuple[list[Any], bool]:
+    """A page of a log (oldest first) and whether more lies beyond it in the direction read.
+
+    Without a cursor: the latest `limit` items (like a log's tail; `has_more` says older ones exist).
+    `starting_after=<id>`: the `limit` items after that one (`has_more`: newer ones exist).
+    `ending_before=<id>`: the `limit` items before it (`has_more`: older ones exist).
+    `limit` is 1 to 1000 (default 100)."""
+    raw = query.get("limit", str(default))
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise invalid("limit", f"Invalid integer: {raw}") from None
+    if not 1 <= limit <= 1000:
+        raise invalid("limit", "limit must be between 1 and 1000.")
+    after, before = query.get("starting_after"), query.get("ending_before")
+    if after and before:
+        raise invalid("starting_after", "Give starting_after or ending_before, not both.")
+    ids = [_id(item) for item in items]
+    if after:
+        if after not in ids:
+            raise invalid("starting_after", f"No such object in this list: '{after}'")
+        start = ids.index(after) + 1
+        return items[start:start + limit], start + limit < len(items)
+    end = len(items)
+    if before:
+        if before not in ids:
+            raise invalid("ending_before", f"No such object in this list: '{before}'")
+        end = ids.index(before)
+    start = max(0, end - limit)
+    return items[start:end], start > 0
+
+
+def _id(item: Any) -> str:
+    return item["id"] if isinstance(item, dict) else item.id
+
+
 def _text(data: dict[str, Any], key: str, default: str | None = None) -> str | None:
     value = data.get(key, default)
     if value is not None and not isinstance(value, str):
@@ -53,18 +91,28 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 def build_control_app(fake: FakeStripe) -> web.Application:
     """The control sub-application."""
 
-    async def state(request: web.Request) -> web.Response:
-        return json_response(fake.state())
+    async def state(request: web.Request) -> web.StreamResponse:
+        # Streamed straight from the store, a slice at a time (a deep copy of thousands of objects,
+        # encoded in one go, held the loop for seconds).
+        state = fake.state(copy=False)
+        return await stream_json(request, {k: Rows(v) if isinstance(v, list) else v for k, v in state.items()})
 
     async def reset(request: web.Request) -> web.Response:
         data = await _body(request)
         fake.reset(endpoints=bool(data.get("endpoints", False)))
         return json_response({"reset": True})
 
-    async def list_events(request: web.Request) -> web.Response:
+    async def list_events(request: web.Request) -> web.StreamResponse:
         wanted = request.query.get("type")
-        found = [{**e, "deliveries": fake.deliveries(e["id"])} for e in fake.list_events(wanted)]
-        return json_response({"count": len(found), "events": found})
+        matching = [e for e in fake.store.events.values() if wanted in (None, e["type"])]
+        page, has_more = window(matching, request.query)
+        def render(event: dict[str, Any]) -> dict[str, Any]:
+            # A shallow copy, encoded at once (a deep copy per event was most of a big page's cost).
+            return {**event, "pending_webhooks": fake.dispatcher.pending(event["id"]),
+                    "deliveries": fake.deliveries(event["id"])}
+
+        return await stream_json(request, {"count": len(page), "total": len(matching), "has_more": has_more,
+                                           "events": Rows(page, render)})
 
     async def get_event(request: web.Request) -> web.Response:
         event = fake.retrieve_event(request.match_info["id"])
@@ -83,12 +131,15 @@ def build_control_app(fake: FakeStripe) -> web.Application:
         sent = fake.duplicate(request.match_info["id"], _text(data, "endpoint"), count)
         return json_response({"deliveries": sent})
 
-    async def deliveries(request: web.Request) -> web.Response:
+    async def deliveries(request: web.Request) -> web.StreamResponse:
         event_id, endpoint_id = request.query.get("event"), request.query.get("endpoint")
         state_filter = request.query.get("state")
-        found = [d for d in fake.deliveries(event_id) if endpoint_id in (None, d["endpoint_id"])
-                 and state_filter in (None, d["state"])]
-        return json_response({"count": len(found), "pending": fake.dispatcher.pending(), "deliveries": found})
+        source = fake.dispatcher.of_event(event_id) if event_id else fake.dispatcher.deliveries.values()
+        matching = [d for d in source if endpoint_id in (None, d.endpoint_id) and state_filter in (None, d.state)]
+        page, has_more = window(matching, request.query)
+        return await stream_json(request, {"count": len(page), "total": len(matching), "has_more": has_more,
+                                           "pending": fake.dispatcher.pending(),
+                                           "deliveries": Rows(page, Delivery.public)})
 
     async def list_endpoints(request: web.Request) -> web.Response:
         return json_response({"endpoints": fake.webhook_endpoints()})

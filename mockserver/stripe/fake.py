@@ -20,7 +20,7 @@ from ..clock import Clock
 from . import customers, events, intents, methods, refunds, sessions
 from .errors import CardError, NotFound, invalid
 from .ids import IdFactory
-from .objects import Store, snapshot
+from .objects import DEFAULT_HISTORY, Store, snapshot
 from .params import Params
 from .webhooks import Dispatcher, Endpoint, sign, verify_signature
 
@@ -55,15 +55,19 @@ class FakeStripe:
 
     def __init__(self, clock: Clock, *, webhook_secret: str = "whsec_twin_test", seed: int = 0,
                  retry_delays: Iterable[float] = (0.5, 1, 2, 4), public_base_url: str | None = None,
-                 mount_path: str = "/stripe", webhook_timeout: float = 10.0) -> None:
+                 mount_path: str = "/stripe", webhook_timeout: float = 10.0,
+                 history: int | None = DEFAULT_HISTORY) -> None:
         self.clock = clock
         self.webhook_secret = webhook_secret
         self.ids = IdFactory(seed)
         # Endpoints outlive a reset (they are the twin's wiring), so their ids come from a sequence
         # of their own: restarting the objects' sequence must not hand an endpoint's id out again.
         self.endpoint_ids = IdFactory(seed + 1)
-        self.store = Store(clock, self.ids, self._emit)
+        # `history` bounds what is kept of each kind once finished (None keeps everything): see Store.trim.
+        self.store = Store(clock, self.ids, self._emit, history=history)
         self.dispatcher = Dispatcher(clock, tuple(retry_delays), webhook_timeout)
+        self.store.busy = lambda event_id: self.dispatcher.pending(event_id) > 0
+        self._deliveries_trim_at = (history or 0) + max(16, (history or 0) // 10)
         self.public_base_url = public_base_url
         self.mount_path = mount_path.rstrip("/")
         # Responses kept per (API key, Idempotency-Key): (fingerprint, status, body).
@@ -80,6 +84,21 @@ class FakeStripe:
         self.dispatcher.dispatch(event)
         for callback in list(self._subscribers):
             self._notify(callback, snapshot(event))
+        self.trim_history()
+
+    def trim_history(self) -> None:
+        """Bound the history (objects, the delivery log, kept idempotent answers); see Store.trim."""
+        limit = self.store.history
+        if limit is None:
+            return
+        self.store.trim()
+        if len(self.dispatcher.deliveries) > self._deliveries_trim_at:
+            self.dispatcher.trim(limit)
+            # Pending deliveries stay: the next pass waits for as many new ones (O(1) per event on average).
+            self._deliveries_trim_at = len(self.dispatcher.deliveries) + max(16, limit // 10)
+        if len(self.idempotency) > limit + max(16, limit // 10):
+            for key in list(self.idempotency)[:len(self.idempotency) - limit]:
+                del self.idempotency[key]
 
     def _notify(self, callback: Subscriber, event: dict[str, Any]) -> None:
         try:
@@ -138,7 +157,8 @@ class FakeStripe:
 
     def deliveries(self, event_id: str | None = None) -> list[dict[str, Any]]:
         """The delivery log (oldest first), optionally for one event: each delivery with all its attempts."""
-        return [d.public() for d in self.dispatcher.deliveries if event_id in (None, d.event_id)]
+        found = self.dispatcher.of_event(event_id) if event_id is not None else self.dispatcher.deliveries.values()
+        return [d.public() for d in found]
 
     def _resend(self, event_id: str, kind: str, endpoint_id: str | None) -> list[dict[str, Any]]:
         event = self.store.get(event_id, kind="evt")
@@ -353,6 +373,8 @@ class FakeStripe:
         Webhook endpoints and subscribers stay (they are the twin's wiring) unless `endpoints=True`.
         """
         self.dispatcher.cancel_all()
+        history = self.store.history or 0
+        self._deliveries_trim_at = history + max(16, history // 10)
         self.store.clear()
         self.ids.reset()
         self.idempotency.clear()
@@ -360,10 +382,10 @@ class FakeStripe:
             self.dispatcher.endpoints.clear()
             self.endpoint_ids.reset()
 
-    def state(self) -> dict[str, Any]:
-        """Everything the fake holds, as JSON-able data."""
+    def state(self, *, copy: bool = True) -> dict[str, Any]:
+        """Everything the fake holds, as JSON-able data (`copy=False`: the live objects, to encode at once)."""
         store = self.store
-        return snapshot({
+        return (snapshot if copy else dict)({
             "customers": list(store.customers.values()),
             "payment_methods": list(store.payment_methods.values()),
             "payment_intents": list(store.payment_intents.values()),
@@ -372,7 +394,8 @@ class FakeStripe:
             "checkout_sessions": list(store.checkout_sessions.values()),
             "events": list(store.events.values()),
             "webhook_endpoints": self.webhook_endpoints(),
-            "deliveries": self.deliveries(),
+            # Without a copy the log's dataclasses go to the encoder as they are (orjson encodes them).
+            "deliveries": self.deliveries() if copy else list(self.dispatcher.deliveries.values()),
         })
 
     async def close(self) -> None:

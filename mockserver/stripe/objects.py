@@ -30,15 +30,30 @@ KINDS: dict[str, tuple[str, str]] = {
     "evt": ("events", "event"),
 }
 MAX_EXPAND_DEPTH = 4
+DEFAULT_HISTORY = 1000
+
+# When an object is finished (nothing more can happen to it that a client waits for): only those are
+# ever forgotten. Customers are never: there is one per user, and payment methods live with them.
+_FINISHED: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "payment_intents": lambda o: o.get("status") in ("succeeded", "canceled"),
+    "charges": lambda o: o.get("status") in ("succeeded", "failed"),
+    "refunds": lambda o: o.get("status") in ("succeeded", "failed", "canceled"),
+    "checkout_sessions": lambda o: o.get("status") in ("complete", "expired"),
+}
 
 
 class Store:
     """Every object the fake holds, keyed by id, in creation order."""
 
-    def __init__(self, clock: Clock, ids: IdFactory, emit: Emit) -> None:
+    def __init__(self, clock: Clock, ids: IdFactory, emit: Emit, *, history: int | None = DEFAULT_HISTORY) -> None:
         self.clock = clock
         self.ids = ids
         self.emit = emit
+        # How many objects of each kind are kept once finished (None: all); see `trim`.
+        self.history = history
+        # Is an event still being delivered? (the fake wires its dispatcher in; such events stay)
+        self.busy: Callable[[str], bool] = lambda event_id: False
+        self._trim_at: dict[str, int] = {}
         self.customers: dict[str, dict[str, Any]] = {}
         self.payment_methods: dict[str, dict[str, Any]] = {}
         self.payment_intents: dict[str, dict[str, Any]] = {}
@@ -57,6 +72,44 @@ class Store:
         for name in ("customers", "payment_methods", "payment_intents", "charges", "refunds",
                      "checkout_sessions", "line_items", "session_intent_data", "events", "cards"):
             getattr(self, name).clear()
+        self._trim_at.clear()
+
+    def trim(self) -> None:
+        """Keep the history bounded: beyond `history` objects of a kind, the oldest finished ones go
+        (with what hangs on them: a session's line items, a method's card). Live objects never go:
+        an unfinished intent or open session, an undelivered event, a method a customer or a live
+        intent holds. Runs in batches (a tenth of the bound over it) so a create costs O(1) on average."""
+        limit = self.history
+        if limit is None:
+            return
+        for name, finished in _FINISHED.items():
+            if self._due(name, limit):
+                table: dict[str, dict[str, Any]] = getattr(self, name)
+                for key in _oldest(table, finished, len(table) - limit):
+                    del table[key]
+                    self.line_items.pop(key, None)
+                    self.session_intent_data.pop(key, None)
+                self._trimmed(name, limit)
+        if self._due("events", limit):
+            busy = self.busy
+            for key in _oldest(self.events, lambda e: not busy(e["id"]), len(self.events) - limit):
+                del self.events[key]
+            self._trimmed("events", limit)
+        if self._due("payment_methods", limit):
+            held = {i.get("payment_method") for i in self.payment_intents.values()
+                    if i.get("status") not in ("succeeded", "canceled")}
+            for key in _oldest(self.payment_methods, lambda m: m.get("customer") is None and m["id"] not in held,
+                               len(self.payment_methods) - limit):
+                del self.payment_methods[key]
+                self.cards.pop(key, None)
+            self._trimmed("payment_methods", limit)
+
+    def _due(self, name: str, limit: int) -> bool:
+        return len(getattr(self, name)) > self._trim_at.get(name, limit + max(16, limit // 10))
+
+    def _trimmed(self, name: str, limit: int) -> None:
+        # What stayed live is not scanned again until as many new objects came (a pass per slack).
+        self._trim_at[name] = len(getattr(self, name)) + max(16, limit // 10)
 
     def now(self) -> int:
         """Unix seconds from the twin's clock (Stripe's `created` and friends)."""
@@ -82,6 +135,17 @@ class Store:
     def record(self, event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None = None) -> None:
         """Emit an event carrying a snapshot of `obj` as it is now (and, for updates, what changed)."""
         self.emit(event_type, copy.deepcopy(obj), previous)
+
+
+def _oldest(table: dict[str, dict[str, Any]], finished: Callable[[dict[str, Any]], bool], count: int) -> list[str]:
+    """The ids of up to `count` finished objects, oldest first."""
+    found: list[str] = []
+    for key, obj in table.items():
+        if finished(obj):
+            found.append(key)
+            if len(found) >= count:
+                break
+    return found
 
 
 def snapshot(obj: dict[str, Any]) -> dict[str, Any]:

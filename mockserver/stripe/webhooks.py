@@ -3,8 +3,10 @@
 Each (event, endpoint) pair is one `Delivery`, sent by its own asyncio task so the API answer never
 waits for it. A non-2xx answer or a connection error is retried after `retry_delays[i]` seconds,
 at most `len(retry_delays) + 1` attempts in all; every attempt is recorded. First attempts to one
-endpoint go out in event order; retries do not hold up later events (Stripe does not order
-retries either).
+endpoint about one payment (its intent, charges, refunds and checkout session: one *lane*) go out
+in event order, one at a time; different payments' events go out concurrently (up to
+`CONCURRENCY` per endpoint), so a busy endpoint does not build an ever-growing queue. Retries do
+not hold up later events (Stripe does not order retries either).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import hashlib
 import hmac
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+import weakref
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +29,7 @@ from ..clock import Clock, isoformat
 
 log = logging.getLogger("twin.stripe")
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
+CONCURRENCY = 16  # first attempts in flight per endpoint
 DEFAULT_TOLERANCE = 300
 
 
@@ -118,9 +122,14 @@ class Delivery:
     state: str = "pending"  # → "succeeded" | "failed" | "canceled"
     attempts: list[Attempt] = field(default_factory=list)
     next_attempt_at: str | None = None
+    lane: str = field(default="", repr=False)  # the payment the event is about (not shown)
 
     def public(self) -> dict[str, Any]:
-        return asdict(self)
+        # By hand rather than dataclasses.asdict, which deep-copies field by field (slow on a long log).
+        return {"id": self.id, "event_id": self.event_id, "event_type": self.event_type,
+                "endpoint_id": self.endpoint_id, "url": self.url, "kind": self.kind, "created": self.created,
+                "state": self.state, "attempts": [dict(vars(a)) for a in self.attempts],
+                "next_attempt_at": self.next_attempt_at}
 
 
 class Dispatcher:
@@ -131,12 +140,23 @@ class Dispatcher:
         self.retry_delays = tuple(retry_delays)
         self.timeout = timeout
         self.endpoints: dict[str, Endpoint] = {}
-        self.deliveries: list[Delivery] = []
+        # The delivery log by id (oldest first), by event, and the unfinished count per event: a
+        # lookup never scans the log (an event list with thousands of events stayed O(n²) otherwise).
+        self.deliveries: dict[str, Delivery] = {}
+        self._by_event: dict[str, list[Delivery]] = {}
+        self._pending: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._unsent: list[tuple[Delivery, Endpoint, bytes]] = []
-        self._locks: dict[tuple[int, str], asyncio.Lock] = {}
+        # Per loop (a lock belongs to the loop it first waited on): a lock and its users per
+        # (endpoint, lane), dropped when unused; a semaphore per endpoint.
+        self._lanes: dict[tuple[int, str, str], list[Any]] = {}
+        self._gates: dict[tuple[int, str], asyncio.Semaphore] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._count = 0
+        # One keep-alive client per loop: a session (and a new TCP connection) per attempt cost a
+        # millisecond each and left thousands of sockets in TIME_WAIT under steady payments.
+        self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = \
+            weakref.WeakKeyDictionary()
 
     @property
     def max_attempts(self) -> int:
@@ -154,8 +174,10 @@ class Dispatcher:
                 continue
             self._count += 1
             delivery = Delivery(f"dlv_{self._count:06d}", event["id"], event["type"], endpoint.id, endpoint.url,
-                                kind, isoformat(self.clock.now()))
-            self.deliveries.append(delivery)
+                                kind, isoformat(self.clock.now()), lane=_lane(event))
+            self.deliveries[delivery.id] = delivery
+            self._by_event.setdefault(delivery.event_id, []).append(delivery)
+            self._pending[delivery.event_id] = self._pending.get(delivery.event_id, 0) + 1
             self._schedule(delivery, endpoint, body)
             started.append(delivery)
         return started
@@ -171,7 +193,41 @@ class Dispatcher:
 
     def pending(self, event_id: str | None = None) -> int:
         """How many deliveries (of one event, or all) have not finished."""
-        return sum(1 for d in self.deliveries if d.state == "pending" and event_id in (None, d.event_id))
+        return self._pending.get(event_id, 0) if event_id is not None else sum(self._pending.values())
+
+    def of_event(self, event_id: str) -> list[Delivery]:
+        """The deliveries of one event (oldest first)."""
+        return list(self._by_event.get(event_id, ()))
+
+    def settle(self, delivery: Delivery, state: str) -> None:
+        """Finish a pending delivery as `succeeded`, `failed` or `canceled`."""
+        if delivery.state != "pending":
+            return
+        delivery.state, delivery.next_attempt_at = state, None
+        left = self._pending.get(delivery.event_id, 0) - 1
+        if left > 0:
+            self._pending[delivery.event_id] = left
+        else:
+            self._pending.pop(delivery.event_id, None)
+
+    def trim(self, limit: int) -> None:
+        """Forget the oldest finished deliveries beyond `limit` (pending ones always stay)."""
+        excess = len(self.deliveries) - limit
+        if excess <= 0:
+            return
+        doomed = []
+        for delivery in self.deliveries.values():
+            if delivery.state != "pending":
+                doomed.append(delivery)
+                if len(doomed) >= excess:
+                    break
+        for delivery in doomed:
+            del self.deliveries[delivery.id]
+            siblings = self._by_event.get(delivery.event_id)
+            if siblings is not None:
+                siblings.remove(delivery)
+                if not siblings:
+                    del self._by_event[delivery.event_id]
 
     def _schedule(self, delivery: Delivery, endpoint: Endpoint, body: bytes) -> None:
         try:
@@ -190,25 +246,34 @@ class Dispatcher:
             self._unsent.append((delivery, endpoint, body))  # sent by the next drain()
 
     async def _deliver(self, delivery: Delivery, endpoint: Endpoint, body: bytes) -> None:
-        # One lock per endpoint and loop (a lock belongs to the loop it first waited on).
-        lock = self._locks.setdefault((id(asyncio.get_running_loop()), endpoint.id), asyncio.Lock())
+        loop = id(asyncio.get_running_loop())
+        gate = self._gates.setdefault((loop, endpoint.id), asyncio.Semaphore(CONCURRENCY))
         for number in range(1, self.max_attempts + 1):
             if delivery.state != "pending":
                 return
             if number == 1:
-                async with lock:  # first attempts to one endpoint go out in event order
-                    ok = await self._attempt(delivery, endpoint, body, number)
+                key = (loop, endpoint.id, delivery.lane)
+                lane = self._lanes.setdefault(key, [asyncio.Lock(), 0])
+                lane[1] += 1
+                try:
+                    # The lane first (taken in event order), then a place among the endpoint's
+                    # concurrent sends: no one holding a place ever waits for a lane.
+                    async with lane[0], gate:
+                        ok = await self._attempt(delivery, endpoint, body, number)
+                finally:
+                    lane[1] -= 1
+                    if not lane[1]:
+                        self._lanes.pop(key, None)
             else:
                 ok = await self._attempt(delivery, endpoint, body, number)
             if ok:
-                delivery.state, delivery.next_attempt_at = "succeeded", None
+                self.settle(delivery, "succeeded")
                 return
             if number < self.max_attempts:
                 delay = self.retry_delays[number - 1]
                 delivery.next_attempt_at = isoformat(self.clock.now() + timedelta(seconds=delay))
                 await asyncio.sleep(delay)
-        if delivery.state == "pending":
-            delivery.state, delivery.next_attempt_at = "failed", None
+        self.settle(delivery, "failed")
 
     async def _attempt(self, delivery: Delivery, endpoint: Endpoint, body: bytes, number: int) -> bool:
         moment = self.clock.now()
@@ -219,9 +284,8 @@ class Dispatcher:
         error: str | None = None
         excerpt: str | None = None
         try:
-            timeout = aiohttp.ClientTimeout(total=self.timeout)
-            async with aiohttp.ClientSession(timeout=timeout) as session, \
-                    session.post(endpoint.url, data=body, headers=headers, allow_redirects=False) as response:
+            async with self._session().post(endpoint.url, data=body, headers=headers,
+                                            allow_redirects=False) as response:
                 status = response.status
                 excerpt = (await response.text(errors="replace"))[:300]
         except asyncio.CancelledError:
@@ -236,6 +300,14 @@ class Dispatcher:
             log.info("webhook %s (%s) to %s: attempt %d failed: %s", delivery.event_id, delivery.event_type,
                      endpoint.url, number, error)
         return error is None
+
+    def _session(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        session = self._sessions.get(loop)
+        if session is None or session.closed:
+            session = self._sessions[loop] = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout), connector=aiohttp.TCPConnector(limit=64))
+        return session
 
     async def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every delivery has finished (retries included); False if `timeout` ran out first."""
@@ -255,20 +327,21 @@ class Dispatcher:
 
     async def close(self) -> None:
         """Stop the deliveries in flight on this loop (app shutdown); the log keeps them as `canceled`."""
-        for delivery in self.deliveries:
-            if delivery.state == "pending":
-                delivery.state = "canceled"
+        for delivery in list(self.deliveries.values()):
+            self.settle(delivery, "canceled")
         loop = asyncio.get_running_loop()
         mine = [t for t in self._tasks if t.get_loop() is loop and t is not asyncio.current_task()]
         for task in mine:
             task.cancel()
         await asyncio.gather(*mine, return_exceptions=True)
+        session = self._sessions.pop(loop, None)
+        if session is not None:
+            await session.close()
 
     def cancel_all(self) -> None:
         """Stop every delivery in flight and forget the log (used by reset)."""
-        for delivery in self.deliveries:
-            if delivery.state == "pending":
-                delivery.state = "canceled"
+        for delivery in list(self.deliveries.values()):
+            self.settle(delivery, "canceled")
         for task in list(self._tasks):
             loop = task.get_loop()
             if loop.is_closed():
@@ -284,9 +357,22 @@ class Dispatcher:
                     loop.call_soon_threadsafe(task.cancel)
         self._tasks.clear()
         self._unsent.clear()
-        self._locks.clear()
+        self._lanes.clear()
+        self._gates.clear()
         self.deliveries.clear()
+        self._by_event.clear()
+        self._pending.clear()
         self._count = 0
+
+
+def _lane(event: dict[str, Any]) -> str:
+    """The payment an event is about: its object's payment intent when it names one (charges,
+    refunds, a paid checkout session), else the object itself."""
+    obj = (event.get("data") or {}).get("object") or {}
+    intent = obj.get("payment_intent")
+    if isinstance(intent, dict):
+        intent = intent.get("id")
+    return str(intent or obj.get("id") or event.get("id"))
 
 
 async def _as_coroutine(awaitable: Any) -> Any:

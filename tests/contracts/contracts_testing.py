@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -97,6 +98,8 @@ def twin_server(*args: str) -> Iterator[str]:
             try:
                 urllib.request.urlopen(f"{url}/__twin/services", timeout=1)
                 break
+            except urllib.error.HTTPError:
+                break  # it answers (a guarded control API says 401)
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     output = process.stdout.read().decode() if process.stdout else ""

@@ -25,7 +25,8 @@ async def make_twin() -> AsyncIterator[Callable[..., Any]]:
         client = TestClient(TestServer(app, port=port))
         await client.start_server()
         started.append(client)
-        response = await client.get("/__twin/personas")
+        token = settings.get("control_token")
+        response = await client.get("/__twin/personas", headers={"Authorization": f"Bearer {token}"} if token else {})
         return Twin(client, (await response.json())["personas"])
 
     yield start

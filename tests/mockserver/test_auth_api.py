@@ -168,7 +168,7 @@ async def test_logging_out_one_session_leaves_the_others_and_persona_tokens(tuto
 
 async def test_a_reset_ends_every_session(tutorhub: Twin):
     _, session, _ = await login(tutorhub, TUTORHUB_HOST, credentials(tutorhub, "tutorhub", "student1"))
-    status, _ = await tutorhub.call("POST", "/__twin/reset")
+    status, _ = await tutorhub.call("POST", "/__twin/reset", json={})
     assert status == 200
     status, answer, _ = await send(tutorhub, "GET", ENROLLMENTS, TUTORHUB_HOST, token=session["accessToken"])
     assert status == 401, answer
@@ -186,7 +186,7 @@ async def test_a_cookie_read_is_never_replayed_to_an_anonymous_caller(tutorhub: 
 async def test_sessions_survive_a_state_dump_and_restore(tutorhub: Twin):
     _, session, _ = await login(tutorhub, TUTORHUB_HOST, credentials(tutorhub, "tutorhub", "student1"))
     _, dump = await tutorhub.call("GET", "/__twin/state")
-    await tutorhub.call("POST", "/__twin/reset")
+    await tutorhub.call("POST", "/__twin/reset", json={})
     status, _ = await tutorhub.call("PUT", "/__twin/state", json=dump)
     assert status == 200
     status, current, _ = await send(tutorhub, "GET", "/auth-api/currentuser", TUTORHUB_HOST,
@@ -452,7 +452,7 @@ async def test_a_password_reset_by_email_changes_the_password_until_the_next_res
     assert next(p for p in personas["personas"] if p["name"] == "student1")["password"] == "New-secret-2"
 
     _, dump = await tutorhub.call("GET", "/__twin/state")
-    await tutorhub.call("POST", "/__twin/reset")
+    await tutorhub.call("POST", "/__twin/reset", json={})
     status, _, _ = await login(tutorhub, TUTORHUB_HOST, {"email": student["email"], "password": student["password"]})
     assert status == 200
     await tutorhub.call("PUT", "/__twin/state", json=dump)

@@ -41,7 +41,7 @@ async def test_login_as_a_persona_returns_its_token(make_twin):
 async def test_reset_returns_to_the_seed(make_twin):
     twin = await make_twin(TUTORHUB)
     await twin.call("POST", f"{BASE}/enrollmentpayment", as_=ADMIN, json=payment())
-    await twin.call("POST", "/__twin/reset")
+    await twin.call("POST", "/__twin/reset", json={})
     _, body = await twin.call("GET", f"{BASE}/enrollmentpayments", as_=ADMIN)
     assert body["sys_enrollmentPayments"] == []
 

@@ -230,5 +230,5 @@ async def test_request_ids_are_unique_uuid_shaped_and_repeat_after_a_reset(make_
 
     first = await request_ids()
     assert len(set(first)) == 3
-    await twin.call("POST", "/__twin/reset")
+    await twin.call("POST", "/__twin/reset", json={})
     assert await request_ids() == first

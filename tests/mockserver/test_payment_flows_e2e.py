@@ -503,7 +503,7 @@ async def test_a_duplicated_or_redelivered_event_is_applied_once(airbnb: Twin):
 
     status, body = await airbnb.call("POST", f"{STRIPE_CONTROL}/events/{event['id']}/duplicate", json={"count": 2})
     assert status == 200 and {d["kind"] for d in body["deliveries"]} == {"duplicate"}, body
-    status, body = await airbnb.call("POST", f"{STRIPE_CONTROL}/events/{event['id']}/redeliver")
+    status, body = await airbnb.call("POST", f"{STRIPE_CONTROL}/events/{event['id']}/redeliver", json={})
     assert status == 200 and {d["kind"] for d in body["deliveries"]} == {"redeliver"}, body
     await settle(airbnb)
 
@@ -533,7 +533,7 @@ async def test_a_failure_delivered_again_later_does_not_undo_a_newer_payment_att
     retrying = await get_reservation(airbnb, reservation)
     assert state(retrying) == ("pending", "processing")
     # Stripe delivers at least once: the old failure arrives again while the new attempt runs.
-    status, body = await airbnb.call("POST", f"{STRIPE_CONTROL}/events/{failed['id']}/duplicate")
+    status, body = await airbnb.call("POST", f"{STRIPE_CONTROL}/events/{failed['id']}/duplicate", json={})
     assert status == 200 and body["deliveries"], body
     await settle(airbnb)
     after = await get_reservation(airbnb, reservation)

@@ -61,7 +61,7 @@ async def test_a_reset_and_bulk_records_through_the_control_api_show_at_once(mak
     twin = await make_twin(TUTORHUB)
     await twin.call("POST", f"{BASE}/enrollmentpayment", as_=ADMIN, json=payment_body(paymentId="pi_before"))
     assert await listed(twin) == ["pi_before"]
-    await twin.call("POST", "/__twin/reset")
+    await twin.call("POST", "/__twin/reset", json={})
     assert await listed(twin) == []
     status, _ = await twin.call("POST", "/__twin/records/tutorhub-enrollmentmanagement/sys_enrollmentPayment",
                                 json={"records": [payment_body(paymentId="pi_bulk")]})

@@ -72,7 +72,7 @@ def served() -> Iterator[int]:
 async def http(served: int) -> AsyncIterator[aiohttp.ClientSession]:
     """A client of the served twin that keeps no cookies (each test sends what it means to)."""
     async with aiohttp.ClientSession(f"http://127.0.0.1:{served}", cookie_jar=aiohttp.DummyCookieJar()) as session:
-        async with session.post("/__twin/reset") as response:
+        async with session.post("/__twin/reset", json={}) as response:
             assert response.status == 200
         yield session
 

@@ -44,9 +44,9 @@ class Receiver:
 class StripeServer:
     """The twin's fake Stripe mounted as the twin mounts it: `/stripe` and `/__twin/stripe`."""
 
-    def __init__(self, retry_delays: tuple[float, ...] = (0.05, 0.05, 0.05, 0.05)) -> None:
+    def __init__(self, retry_delays: tuple[float, ...] = (0.05, 0.05, 0.05, 0.05), **options: Any) -> None:
         self.clock = Clock()
-        self.fake = FakeStripe(self.clock, retry_delays=retry_delays)
+        self.fake = FakeStripe(self.clock, retry_delays=retry_delays, **options)
         self.receivers: dict[str, Receiver] = {}
         self.port = unused_port()
         self.url = f"http://127.0.0.1:{self.port}"

@@ -185,7 +185,7 @@ async def test_mounted_in_a_parent_app_with_its_own_not_found_handling(aiohttp_c
     customer = await response.json()
     response = await client.get("/__twin/stripe/events?type=customer.created")
     assert [e["data"]["object"]["id"] for e in (await response.json())["events"]] == [customer["id"]]
-    response = await client.post("/__twin/stripe/reset")
+    response = await client.post("/__twin/stripe/reset", json={})
     assert response.status == 200 and fake.state()["customers"] == []
 
 
