@@ -95,10 +95,19 @@ class World:
         self._request_counter = itertools.count(1)
         self.journal.clear()
         foreign_by_project: dict[str, dict[str, dict[str, str]]] = {}
+        roles_by_project: dict[str, dict[str, dict[str, Any]]] = {}
+        tenant_by_project: dict[str, str] = {}
         for state in self.services.values():
-            merged = foreign_by_project.setdefault(state.spec.project, {})
-            for name, fields in state.spec.foreign_objects.items():
+            spec = state.spec
+            merged = foreign_by_project.setdefault(spec.project, {})
+            for name, fields in spec.foreign_objects.items():
                 merged.setdefault(name, {}).update(fields)
+            roles = roles_by_project.setdefault(spec.project, {})
+            for role in spec.roles:
+                known = roles.setdefault(role["name"], dict(role))
+                known["tenant"] = bool(known.get("tenant") or role.get("tenant"))
+            if spec.tenant_object:
+                tenant_by_project.setdefault(spec.project, spec.tenant_object)
             state.tables = {name: Table(name, indexed_fields(obj), revision=self.revision,
                                         searched=searched_fields(state.spec, name))
                             for name, obj in state.spec.data_objects.items()}
@@ -106,7 +115,8 @@ class World:
         personas: list[Persona] = []
         self.projects = {}
         for project, foreign in foreign_by_project.items():
-            data = fixtures.load(project, foreign, self.seed)
+            data = fixtures.load(project, foreign, self.seed, roles=list(roles_by_project[project].values()),
+                                 tenant_object=tenant_by_project.get(project))
             project_personas = [
                 Persona(project=p["project"], name=p["name"], role=p["role"], user_id=p["userId"], email=p["email"],
                         fullname=p["fullname"], tenant=p.get("tenant"), company_id=p.get("companyId"),
@@ -203,6 +213,14 @@ class World:
     def foreign(self, project: str, name: str) -> Table | None:
         state = self.projects.get(project)
         return state.foreign.get(name) if state else None
+
+    def owned_elsewhere(self, project: str, name: str, besides: str) -> tuple[Table, DataObjectSpec] | None:
+        """The table of data object `name` when another served service of `project` owns it (a
+        relation across services: mealTracker's `foodItemId` → nutritionLibrary's `foodItem`)."""
+        for slug, state in self.services.items():
+            if slug != besides and state.spec.project == project and name in state.tables:
+                return state.tables[name], state.spec.data_objects[name]
+        return None
 
     def company(self, project: str, codename: str) -> dict[str, Any] | None:
         state = self.projects.get(project)
