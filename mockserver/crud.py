@@ -244,8 +244,11 @@ def list_records(ctx: Context, conditions: list[Condition], applied: list[dict[s
 
 # -- the generic actions -------------------------------------------------------------------------
 async def create(ctx: Context) -> Result:
-    """Create a record from the body's property values."""
-    record = new_record(ctx, _property_values(ctx, ctx.obj))
+    """Create a record from the body's property values; a path parameter naming a property (the
+    parent in `POST /v1/preset-meals/{presetMealId}/lines`) sets it."""
+    values = _property_values(ctx, ctx.obj)
+    values.update({k: v for k, v in ctx.path.items() if k in ctx.obj.properties})
+    record = new_record(ctx, values)
     check_references(ctx, record)
     ctx.table().insert(record)
     return Result(data=record)
