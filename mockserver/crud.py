@@ -178,10 +178,11 @@ def find_one(ctx: Context, obj: DataObjectSpec | None = None, *, include_inactiv
     """
     obj = obj or ctx.obj
     table = ctx.table(obj.name)
-    name, value = next(iter(ctx.path.items())) if ctx.path else (None, None)
+    if not ctx.path:
+        return _callers_own(ctx, obj)
+    # The record's own id when the path names it; other path parameters name its parent.
+    name, value = next(((k, v) for k, v in ctx.path.items() if _is_id_param(obj, k)), next(iter(ctx.path.items())))
     record = None
-    if name is None:
-        raise not_found(f"errMsg_{obj.name}NotFound", "no id given")
     if _is_id_param(obj, name):
         record = table.get(value, include_inactive=include_inactive or mutants.is_active(SOFT_DELETE_VISIBLE))
         if record is not None and not record.get("isActive", True) and not include_inactive:
@@ -189,11 +190,24 @@ def find_one(ctx: Context, obj: DataObjectSpec | None = None, *, include_inactiv
     elif name in obj.properties:
         _, found = select(table, [exact(name, [value]), *tenant_conditions(ctx, obj)], 0, 1)
         record = found[0] if found else None
+    parent = {k: v for k, v in ctx.path.items() if k != name and k in obj.properties}
+    if record is not None and any(record.get(k) != v for k, v in parent.items()):
+        record = None  # /preset-meals/{presetMealId}/lines/{presetLineId}: a line of another meal
     if record is None or not _same_tenant(ctx, obj, record):
         raise not_found(f"errMsg_{obj.name}NotFound", f"{name}: no {obj.name} with {name} {value}")
     if not visible(ctx, record, obj):
         raise forbidden("errMsg_accessDenied", f"this {ctx.role} may not access this {obj.name}")
     return record
+
+
+def _callers_own(ctx: Context, obj: DataObjectSpec) -> dict[str, Any]:
+    """A route naming no record (`GET /v1/macro-targets/me`): the caller's own, the latest one."""
+    conditions = [*base_conditions(ctx, obj), exact("_owner", [ctx.user_id])]
+    total, _ = select(ctx.table(obj.name), conditions, 0, 0)
+    _, found = select(ctx.table(obj.name), conditions, max(total - 1, 0), 1)
+    if not found:
+        raise not_found(f"errMsg_{obj.name}NotFound", f"this {ctx.role} has no {obj.name} yet")
+    return found[0]
 
 
 def save(ctx: Context, record: dict[str, Any], changes: dict[str, Any], obj: DataObjectSpec | None = None) -> dict[str, Any]:
@@ -222,7 +236,7 @@ def list_conditions(ctx: Context, obj: DataObjectSpec | None = None) -> tuple[li
         for flt in ctx.op.filters:
             values = ctx.filters.get(flt.name)
             if values:
-                conditions.append(condition_for(flt.match, flt.property, values, ctx.now))
+                conditions.append(condition_for(flt.match, flt.property, values, ctx.now, flt.type))
                 applied.append({"name": flt.name, "values": values})
     return conditions, applied
 

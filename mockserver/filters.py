@@ -161,10 +161,28 @@ def dates(field: str, values: list[str], now: datetime) -> Condition:
     return Condition(field, _on_field(field, test), test=test)
 
 
-def condition_for(match: str, field: str, values: list[Any], now: datetime) -> Condition:
-    """The condition for one declared filter's values."""
+def _typed(guide_type: str, raw: Any) -> Any:
+    """A filter value as its property stores it (`?aiScore=1` names the Integer 1, not "1")."""
+    if not isinstance(raw, str) or raw == "null":
+        return raw
+    if guide_type in ("Integer", "Double", "Number"):
+        try:
+            return int(raw)
+        except ValueError:
+            pass
+        try:
+            return float(raw)  # 1.0 == 1: a whole number matches either way
+        except ValueError:
+            return raw
+    if guide_type == "Boolean" and raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    return raw
+
+
+def condition_for(match: str, field: str, values: list[Any], now: datetime, guide_type: str = "String") -> Condition:
+    """The condition for one declared filter's values (of the property's guide type)."""
     if match in ("exact", "enum"):
-        return exact(field, values)
+        return exact(field, [_typed(guide_type, v) for v in values])
     if match == "date":
         return dates(field, values, now)
     return partial(field, [str(v) for v in values])

@@ -113,6 +113,7 @@ class World:
                             for name, obj in state.spec.data_objects.items()}
             state.webhook_events = set()
         personas: list[Persona] = []
+        generic_projects: set[str] = set()
         self.projects = {}
         for project, foreign in foreign_by_project.items():
             data = fixtures.load(project, foreign, self.seed, roles=list(roles_by_project[project].values()),
@@ -124,6 +125,8 @@ class World:
                 for p in data.personas
             ]
             personas += project_personas
+            if data.generic:
+                generic_projects.add(project)
             tables = {}
             for name, records in data.objects.items():
                 table = Table(name, ("tutorId", "hostId", "tutorProfileId", "coursePackId", "codename"),
@@ -141,6 +144,11 @@ class World:
         self.passwords: dict[str, str] = {}  # "<project>:<persona>" → a fixture persona's reset password
         self.auth = Authenticator(personas, self._secret, sessions=self.sessions.by_id) if self._secret \
             else Authenticator(personas, sessions=self.sessions.by_id)
+        from .seeding import seed_uncreatable  # the engine's helpers, which build on this module
+
+        for state in self.services.values():
+            if state.spec.project in generic_projects:
+                seed_uncreatable(self, state)
         self.auth_revision = 0  # bumped by every registration and password change (for the state file)
         if self.watcher is not None:
             self.watcher.attach(self)
