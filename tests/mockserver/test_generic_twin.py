@@ -24,6 +24,10 @@ PET_RECORD = {
     "id": "ID", "name": "String", "species": "String", "ownerId": "ID", "ageMonths": "Integer", "bornAt": "Date",
     "clinicId": "ID", "isActive": True, "recordVersion": "Integer", "createdAt": "Date", "updatedAt": "Date", "_owner": "ID",
 }
+VACCINATION_RECORD = {
+    "id": "ID", "petId": "ID", "vaccine": "String", "givenAt": "Date", "clinicId": "ID", "isActive": True,
+    "recordVersion": "Integer", "createdAt": "Date", "updatedAt": "Date", "_owner": "ID",
+}
 ANALYTICS = {"visitCount": "Integer", "averageWeightKg": "Double", "lastVisit": "Date",
              "days": [{"day": "Date", "visits": "Integer"}, {}, {}]}
 
@@ -52,7 +56,18 @@ def clinic_guide(*, roles: str = "Only users with the vet or receptionist roles 
         ]),
         relations=[st.relation("ownerId", "user", kind="sibling")],
     ) + "\n" + roles
+    guide.objects["vaccination"] = st.data_object(
+        "vaccination", "A vaccine given; the clinic's stock system records it, no API creates it.",
+        st.property_rows([
+            ("petId", "ID", "false", "Yes", "No", "The pet vaccinated."),
+            ("vaccine", "String", "false", "Yes", "No", "The vaccine."),
+            ("givenAt", "Date", "false", "Yes", "No", "When."),
+            ("clinicId", "ID", "false", "Yes", "No", "An ID value to represent the tenant id of the clinic"),
+        ]),
+        relations=[st.relation("petId", "pet")],
+    )
     guide.defaults["pet"] = {"create": "createPet", "get": "getPet", "delete": "deletePet"}
+    guide.defaults["vaccination"] = {"get": "getVaccination", "list": "listVaccinations"}
     guide.apis.update({
         "createPet": st.api_section(
             "Create Pet", "createPet", "POST", "/v1/pets", default="create",
@@ -73,6 +88,24 @@ def clinic_guide(*, roles: str = "Only users with the vet or receptionist roles 
             "List Petvisits", "listPetVisits", "GET", "/v1/pets/:petId/appointments",
             params=[("petId", "ID", "true", "path")],
             response=st.envelope("appointments", "GET", "list", [st.APPOINTMENT_RECORD, {}, {}], paging=True)),
+        "listPets": st.api_section(
+            "List Pets", "listPets", "GET", "/v1/pets",
+            filters=[("ageMonths", "ID", "Age in months.")],
+            response=st.envelope("pets", "GET", "list", [PET_RECORD, {}, {}], paging=True),
+        ).replace("ageMonths (ID):", "ageMonths (Integer):"),
+        "getMyPet": st.api_section(
+            "Get Mypet", "getMyPet", "GET", "/v1/mypet", response=st.envelope("pet", "GET", "get", PET_RECORD)),
+        "removePetVisit": st.api_section(
+            "Remove Petvisit", "removePetVisit", "DELETE", "/v1/pets/:petId/appointments/:appointmentId",
+            params=[("petId", "ID", "true", "path"), ("appointmentId", "ID", "true", "path")],
+            response=st.envelope("appointment", "DELETE", "delete", st.APPOINTMENT_RECORD)),
+        "getVaccination": st.api_section(
+            "Get Vaccination", "getVaccination", "GET", "/v1/vaccinations/:vaccinationId", default="get",
+            params=[("vaccinationId", "ID", "true", "path")],
+            response=st.envelope("vaccination", "GET", "get", VACCINATION_RECORD)),
+        "listVaccinations": st.api_section(
+            "List Vaccinations", "listVaccinations", "GET", "/v1/vaccinations", default="list",
+            response=st.envelope("vaccinations", "GET", "list", [VACCINATION_RECORD, {}, {}], paging=True)),
         "getClinicStats": st.api_section(
             "Get Clinicstats", "getClinicStats", "GET", "/v1/clinicstats",
             response=st.envelope("clinicStats", "GET", "get", {"visits": "Integer", "busiestDay": "Date", "open": True})),
@@ -218,12 +251,17 @@ async def test_a_required_reference_to_a_user_takes_a_personas_id(clinic: Twin) 
 
 
 async def a_babil_appointment(twin: Twin) -> str:
+    return (await a_babil_visit(twin))[0]
+
+
+async def a_babil_visit(twin: Twin) -> tuple[str, str]:
+    """A new appointment of a new pet in babil: (appointment id, pet id)."""
     _, pet = await new_pet(twin)
     status, body = await twin.call(
         "POST", f"{BASE}/v1/pets/{pet['pet']['id']}/appointments", headers=as_(twin, "babil-vet"),
         json={"scheduledAt": "2027-01-05T09:00:00Z", "reason": "vaccination", "visitStatus": "scheduled"})
     assert status == 201 and body["appointment"]["petId"] == pet["pet"]["id"], body  # the parent comes from the path
-    return str(body["appointment"]["id"])
+    return str(body["appointment"]["id"]), str(pet["pet"]["id"])
 
 
 async def test_a_reference_to_an_object_of_another_served_service(clinic: Twin) -> None:
@@ -258,3 +296,53 @@ async def test_a_list_under_a_parent_answers_404_once_the_parent_is_gone(clinic:
     assert status == 404 and body["message"] == "errMsg_petNotFound"
     status, body = await clinic.call("GET", f"{BASE}/v1/pets/{NIL}/appointments", headers=headers)
     assert status == 404 and body["message"] == "errMsg_petNotFound"
+
+
+# -- routes the generic engine reads from their shape -------------------------------------------------------
+async def test_an_integer_filter_matches_the_integer_it_names(clinic: Twin) -> None:
+    for months in (3, 12, 12):
+        assert (await new_pet(clinic, ageMonths=months))[0] == 201
+    status, body = await clinic.call("GET", f"{BASE}/v1/pets?ageMonths=12", headers=as_(clinic, "babil-vet"))
+    assert status == 200 and [p["ageMonths"] for p in body["pets"]] == [12, 12]
+    status, body = await clinic.call("GET", f"{BASE}/v1/pets?ageMonths=3&ageMonths=12.0", headers=as_(clinic, "babil-vet"))
+    assert status == 200 and body["paging"]["totalRowCount"] == 3
+
+
+async def test_a_route_naming_no_record_answers_the_callers_own_latest(clinic: Twin) -> None:
+    status, body = await clinic.call("GET", f"{BASE}/v1/mypet", headers=as_(clinic, "babil-vet"))
+    assert status == 404 and body["message"] == "errMsg_petNotFound"
+    await new_pet(clinic, name="First")
+    _, second = await new_pet(clinic, name="Second")
+    status, body = await clinic.call("GET", f"{BASE}/v1/mypet", headers=as_(clinic, "babil-vet"))
+    assert status == 200 and body["pet"]["id"] == second["pet"]["id"]
+    assert (await clinic.call("GET", f"{BASE}/v1/mypet", headers=as_(clinic, "babil-receptionist")))[0] == 404
+
+
+async def test_a_path_naming_a_record_and_its_parent_needs_both_to_match(clinic: Twin) -> None:
+    appointment, pet = await a_babil_visit(clinic)
+    headers = as_(clinic, "babil-vet")
+    _, other = await new_pet(clinic, name="Other")
+    status, body = await clinic.call("DELETE", f"{BASE}/v1/pets/{other['pet']['id']}/appointments/{appointment}", headers=headers)
+    assert status == 404 and body["message"] == "errMsg_appointmentNotFound"
+    status, body = await clinic.call("DELETE", f"{BASE}/v1/pets/{pet}/appointments/{appointment}", headers=headers)
+    assert status == 200 and body["appointment"]["id"] == appointment and body["appointment"]["isActive"] is False
+
+
+async def test_objects_no_api_creates_are_seeded_in_every_tenant(clinic: Twin) -> None:
+    status, babil = await clinic.call("GET", f"{BASE}/v1/vaccinations", headers=as_(clinic, "babil-vet"))
+    _, acme = await clinic.call("GET", f"{BASE}/v1/vaccinations", headers=as_(clinic, "acme-vet", tenant="acme"))
+    assert status == 200 and (len(babil["vaccinations"]), len(acme["vaccinations"])) == (3, 2)
+    one = babil["vaccinations"][0]
+    assert one["vaccine"] and is_datetime(one["givenAt"]) and one["clinicId"] == clinic.persona("vetclinic", "babil-vet")["companyId"]
+    status, body = await clinic.call("GET", f"{BASE}/v1/vaccinations/{one['id']}", headers=as_(clinic, "babil-vet"))
+    assert status == 200 and body["vaccination"] == one
+    pets = (await (await clinic.client.get("/__twin/state")).json())["services"]["vetclinic-appointmentmanagement"]["objects"]["pet"]
+    assert pets == []  # objects an API creates start empty
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "$leq-9999-12-31", "9999-12-31T23:59:59.999Z", "0001-01-01T00:00:00+01:00"])
+async def test_a_date_filter_at_the_ends_of_the_calendar_is_answered(clinic: Twin, value: str) -> None:
+    await a_babil_appointment(clinic)  # scheduled 2027-01-05: inside no range below but $leq-9999-12-31
+    status, body = await clinic.call("GET", f"{BASE}/v1/appointments", params={"scheduledAt": value},
+                                     headers=as_(clinic, "babil-vet"))
+    assert status == 200 and body["paging"]["totalRowCount"] == (1 if value.startswith("$leq") else 0)
