@@ -150,3 +150,15 @@ def test_an_extra_key_is_required_and_typed_as_its_example(synthetic: SyntheticG
     assert set(props["days"]["items"]["properties"]) == {"day", "visits"}
     assert props["tags"] == {"type": "array", "items": {"type": ["string", "null"]}}
     assert props["flags"] == {"type": "array"}
+
+
+def test_both_forms_of_a_guide_give_the_same_roles_and_tenant() -> None:
+    docs = []
+    for form, sentence in (("text", "Only users with the vet, receptionist or saasAdmin roles may edit a pet."),
+                           ("markdown", "Only users with the `vet`, `receptionist` or `saasAdmin` roles may edit a pet.")):
+        guide = SyntheticGuide(form=form)
+        guide.objects["pet"] += "\n" + sentence + "\n"
+        docs.append(emit(guide))
+    assert docs[0]["x-twin-roles"] == docs[1]["x-twin-roles"] == [
+        {"name": "vet", "tenant": True}, {"name": "receptionist", "tenant": True}, {"name": "saasAdmin", "tenant": False}]
+    assert docs[0]["x-twin-tenant"] == docs[1]["x-twin-tenant"] == {"header": "x-clinic-code", "required": True, "object": "clinic"}
