@@ -269,6 +269,7 @@ class World:
             for name, records in (service.get("objects") or {}).items():
                 table = state.tables.get(name)
                 if table is not None:
+                    table.clear()  # the dump replaces what reset() seeded
                     for record in records:
                         table.insert(record)
                     table.catch_up()

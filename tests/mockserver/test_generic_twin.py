@@ -346,3 +346,14 @@ async def test_a_date_filter_at_the_ends_of_the_calendar_is_answered(clinic: Twi
     status, body = await clinic.call("GET", f"{BASE}/v1/appointments", params={"scheduledAt": value},
                                      headers=as_(clinic, "babil-vet"))
     assert status == 200 and body["paging"]["totalRowCount"] == (1 if value.startswith("$leq") else 0)
+
+
+async def test_a_saved_state_replaces_the_seeded_records(clinic: Twin) -> None:
+    state = await (await clinic.client.get("/__twin/state")).json()
+    assert (await clinic.client.put("/__twin/state", json=state)).status == 200
+    _, babil = await clinic.call("GET", f"{BASE}/v1/vaccinations", headers=as_(clinic, "babil-vet"))
+    assert len(babil["vaccinations"]) == 3  # restored once, not seeded again beside them
+    state["services"]["vetclinic-appointmentmanagement"]["objects"]["vaccination"] = []
+    assert (await clinic.client.put("/__twin/state", json=state)).status == 200
+    _, babil = await clinic.call("GET", f"{BASE}/v1/vaccinations", headers=as_(clinic, "babil-vet"))
+    assert babil["vaccinations"] == []
