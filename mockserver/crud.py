@@ -93,6 +93,8 @@ def new_record(ctx: Context, values: dict[str, Any], obj: DataObjectSpec | None 
             value = _DEFAULTS.get(f.type)
         if f.type == "Date":
             value = [_normal_date(v) for v in value] if isinstance(value, list) else _normal_date(value)
+        elif f.type == "Integer":
+            value = [_normal_int(v) for v in value] if isinstance(value, list) else _normal_int(value)
         record[name] = value
         if f.enum_index is not None:
             record[f"{name}_idx"] = f.enum_index.get(value) if value is not None else None
