@@ -113,6 +113,10 @@ class ServiceSpec:
     default_page_size: int
     max_page_size: int
     by_label: dict[str, OperationFacts] = field(default_factory=dict)
+    # The roles the guide names (`x-twin-roles`: name → True when a tenant's role) and what a
+    # tenant is (`company`, `school`) for multi-tenant services.
+    roles: dict[str, bool] = field(default_factory=dict)
+    tenant_object: str | None = None
 
     @property
     def slug(self) -> str:
@@ -219,6 +223,8 @@ def parse_spec(doc: dict[str, Any], path: Path) -> ServiceSpec:
         max_page_size=int(paging.get("max-page-row-count", 1000)),
     )
     spec.by_label = {o.label: o for o in operations.values()}
+    spec.roles = {str(r["name"]): bool(r.get("tenant")) for r in doc.get("x-twin-roles") or [] if isinstance(r, dict) and r.get("name")}
+    spec.tenant_object = (tenant.get("object") or "company") if tenant else None
     return spec
 
 

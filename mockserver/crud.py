@@ -15,7 +15,9 @@ from .context import Context, Result
 from .errors import ApiError, forbidden, not_found
 from .filters import Condition, condition_for, exact, select
 from .projection import present
+from .samples import sample
 from .specindex import DataObjectSpec
+from .store import Table
 
 TENANT_LEAK = mutants.rule_mutant("tenant-leak", "reads and writes ignore the tenant header")
 SOFT_DELETE_VISIBLE = mutants.rule_mutant("soft-delete-visible", "a soft-deleted record is still returned by get")
@@ -36,8 +38,13 @@ def _normal_date(value: Any) -> Any:
     return value
 
 
+def _normal_int(value: Any) -> Any:
+    """An Integer stays an integer: `-519500.0` is stored as -519500."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def normalize(obj: DataObjectSpec, values: dict[str, Any]) -> dict[str, Any]:
-    """Canonical dates and `<enum>_idx` for every enum value in `values`."""
+    """Canonical dates, integral Integers and `<enum>_idx` for every enum value in `values`."""
     out = dict(values)
     for name, value in values.items():
         prop = obj.properties.get(name)
@@ -45,6 +52,8 @@ def normalize(obj: DataObjectSpec, values: dict[str, Any]) -> dict[str, Any]:
             continue
         if prop["type"] == "Date":
             out[name] = [_normal_date(v) for v in value] if isinstance(value, list) else _normal_date(value)
+        elif prop["type"] == "Integer":
+            out[name] = [_normal_int(v) for v in value] if isinstance(value, list) else _normal_int(value)
         if name in obj.enum_index:
             out[f"{name}_idx"] = obj.enum_index[name].get(value) if value is not None else None
     return out
@@ -84,6 +93,8 @@ def new_record(ctx: Context, values: dict[str, Any], obj: DataObjectSpec | None 
             value = _DEFAULTS.get(f.type)
         if f.type == "Date":
             value = [_normal_date(v) for v in value] if isinstance(value, list) else _normal_date(value)
+        elif f.type == "Integer":
+            value = [_normal_int(v) for v in value] if isinstance(value, list) else _normal_int(value)
         record[name] = value
         if f.enum_index is not None:
             record[f"{name}_idx"] = f.enum_index.get(value) if value is not None else None
@@ -105,20 +116,27 @@ def check_references(ctx: Context, record: dict[str, Any], obj: DataObjectSpec |
             if obj.properties.get(prop, {}).get("required"):
                 raise not_found(f"errMsg_{target}NotFound", f"{prop}: no {target} given")
             continue
+        # Where records of the target live: this service, another served service of the project,
+        # the project's fixtures (a target owned elsewhere may be in both).
+        places: list[tuple[Table, DataObjectSpec | None]] = []
         if target in ctx.state.tables:
-            table = ctx.state.tables[target]
-            target_obj = ctx.state.spec.data_objects[target]
+            places.append((ctx.state.tables[target], ctx.state.spec.data_objects[target]))
         else:
-            table = ctx.foreign(target)
-            target_obj = None
-            if table is None:
-                continue  # a target the twin has no fixtures for cannot be checked
+            if (elsewhere := ctx.world.owned_elsewhere(ctx.project, target, ctx.state.spec.slug)) is not None:
+                places.append(elsewhere)
+            if (fixture := ctx.foreign(target)) is not None:
+                places.append((fixture, None))
+        if not places:
+            continue  # a target the twin has no fixtures for cannot be checked
         for rid in value if isinstance(value, list) else [value]:
-            found = table.get(rid) if isinstance(rid, str) else None
-            if found is not None and target_obj is not None and not _same_tenant(ctx, target_obj, found):
-                found = None
-            if found is None:
+            if not any(_holds(ctx, table, target_obj, rid) for table, target_obj in places):
                 raise not_found(f"errMsg_{target}NotFound", f"{prop}: no {target} with id {rid}")
+
+
+def _holds(ctx: Context, table: Table, obj: DataObjectSpec | None, rid: Any) -> bool:
+    """True when `table` has a record `rid` the caller's tenant may point at."""
+    found = table.get(rid) if isinstance(rid, str) else None
+    return found is not None and (obj is None or _same_tenant(ctx, obj, found))
 
 
 def _same_tenant(ctx: Context, obj: DataObjectSpec, record: dict[str, Any]) -> bool:
@@ -162,10 +180,11 @@ def find_one(ctx: Context, obj: DataObjectSpec | None = None, *, include_inactiv
     """
     obj = obj or ctx.obj
     table = ctx.table(obj.name)
-    name, value = next(iter(ctx.path.items())) if ctx.path else (None, None)
+    if not ctx.path:
+        return _callers_own(ctx, obj)
+    # The record's own id when the path names it; other path parameters name its parent.
+    name, value = next(((k, v) for k, v in ctx.path.items() if _is_id_param(obj, k)), next(iter(ctx.path.items())))
     record = None
-    if name is None:
-        raise not_found(f"errMsg_{obj.name}NotFound", "no id given")
     if _is_id_param(obj, name):
         record = table.get(value, include_inactive=include_inactive or mutants.is_active(SOFT_DELETE_VISIBLE))
         if record is not None and not record.get("isActive", True) and not include_inactive:
@@ -173,11 +192,24 @@ def find_one(ctx: Context, obj: DataObjectSpec | None = None, *, include_inactiv
     elif name in obj.properties:
         _, found = select(table, [exact(name, [value]), *tenant_conditions(ctx, obj)], 0, 1)
         record = found[0] if found else None
+    parent = {k: v for k, v in ctx.path.items() if k != name and k in obj.properties}
+    if record is not None and any(record.get(k) != v for k, v in parent.items()):
+        record = None  # /preset-meals/{presetMealId}/lines/{presetLineId}: a line of another meal
     if record is None or not _same_tenant(ctx, obj, record):
         raise not_found(f"errMsg_{obj.name}NotFound", f"{name}: no {obj.name} with {name} {value}")
     if not visible(ctx, record, obj):
         raise forbidden("errMsg_accessDenied", f"this {ctx.role} may not access this {obj.name}")
     return record
+
+
+def _callers_own(ctx: Context, obj: DataObjectSpec) -> dict[str, Any]:
+    """A route naming no record (`GET /v1/macro-targets/me`): the caller's own, the latest one."""
+    conditions = [*base_conditions(ctx, obj), exact("_owner", [ctx.user_id])]
+    total, _ = select(ctx.table(obj.name), conditions, 0, 0)
+    _, found = select(ctx.table(obj.name), conditions, max(total - 1, 0), 1)
+    if not found:
+        raise not_found(f"errMsg_{obj.name}NotFound", f"this {ctx.role} has no {obj.name} yet")
+    return found[0]
 
 
 def save(ctx: Context, record: dict[str, Any], changes: dict[str, Any], obj: DataObjectSpec | None = None) -> dict[str, Any]:
@@ -206,7 +238,7 @@ def list_conditions(ctx: Context, obj: DataObjectSpec | None = None) -> tuple[li
         for flt in ctx.op.filters:
             values = ctx.filters.get(flt.name)
             if values:
-                conditions.append(condition_for(flt.match, flt.property, values, ctx.now))
+                conditions.append(condition_for(flt.match, flt.property, values, ctx.now, flt.type))
                 applied.append({"name": flt.name, "values": values})
     return conditions, applied
 
@@ -228,8 +260,11 @@ def list_records(ctx: Context, conditions: list[Condition], applied: list[dict[s
 
 # -- the generic actions -------------------------------------------------------------------------
 async def create(ctx: Context) -> Result:
-    """Create a record from the body's property values."""
-    record = new_record(ctx, _property_values(ctx, ctx.obj))
+    """Create a record from the body's property values; a path parameter naming a property (the
+    parent in `POST /v1/preset-meals/{presetMealId}/lines`) sets it."""
+    values = _property_values(ctx, ctx.obj)
+    values.update({k: v for k, v in ctx.path.items() if k in ctx.obj.properties})
+    record = new_record(ctx, values)
     check_references(ctx, record)
     ctx.table().insert(record)
     return Result(data=record)
@@ -241,7 +276,10 @@ async def get(ctx: Context) -> Result:
 
 
 async def list_(ctx: Context) -> Result:
-    """A filtered, scoped, paged list."""
+    """A filtered, scoped, paged list. A list under a parent (`/v1/preset-meals/{presetMealId}/lines`)
+    answers 404 when that parent does not exist (or was deleted), as a get of it would."""
+    if ctx.path:
+        check_references(ctx, ctx.path, only=set(ctx.path))
     conditions, applied = list_conditions(ctx)
     return list_records(ctx, conditions, applied)
 
@@ -258,6 +296,14 @@ async def delete(ctx: Context) -> Result:
     """Soft delete: the answer shows `isActive: false`; later gets answer 404, lists leave it out."""
     record = find_one(ctx)
     return Result(data=save(ctx, record, {"isActive": False}))
+
+
+async def shaped_answer(ctx: Context) -> Result:
+    """An operation on no data object of the service (a summary, a status): answered in the shape
+    of the guide's example — an empty list for lists — since the twin holds no data behind it."""
+    if ctx.op.is_list:
+        return Result(data=[], total=0, page_number=ctx.page_number, page_size=ctx.page_size, presented=True)
+    return Result(data=sample(ctx.op.resource_schema, isoformat(ctx.now)), presented=True)
 
 
 GENERIC = {"create": create, "get": get, "list": list_, "update": update, "delete": delete}

@@ -15,11 +15,12 @@ from multidict import MultiDict, MultiDictProxy
 from . import envelope, mutants
 from .context import Context, Result
 from .cors import CORS_POLICY
-from .crud import generic_handler
+from .crud import generic_handler, shaped_answer
 from .errors import ApiError, bad_request, forbidden, not_found
 from .identity import Identity, cookie_token, system_identity
 from .projection import present
 from .readcache import Answer, ReadCache, answer
+from .samples import sample
 from .specindex import Operation
 from .store import RawJson
 from .workflows.base import Workflow
@@ -72,7 +73,9 @@ class OperationHandler:
         self.state = state
         self.op = op
         self.workflow = workflow
-        self.action = workflow.handlers.get(op.api) or generic_handler(op.action)
+        self.action = workflow.handlers.get(op.api) or (generic_handler(op.action) if op.data_object else shaped_answer)
+        # Keys of the guide's example no workflow computes are answered in the example's shape.
+        self.filled_extras = {} if op.api in workflow.handlers else op.extra_schemas
         self.project = state.spec.project
         self.tenant_header = state.spec.tenant_header
         self.reads_query = bool(op.query_params or op.filters or op.paging_params)
@@ -214,7 +217,7 @@ class OperationHandler:
             return raw, data if isinstance(data, dict) else {}
         if not isinstance(data, dict):
             raise bad_request("errMsg_bodyMustBeAJsonObject", "the request body must be a JSON object")
-        op.body(data)
+        data = op.body(data)
         return raw, data
 
     def _success(self, ctx: Context, result: Result, status: int, started: float) -> dict[str, Any]:
@@ -222,6 +225,15 @@ class OperationHandler:
         data = result.data
         if not result.presented:
             data = [present(ctx, r) for r in data] if isinstance(data, list) else present(ctx, data)
+        if op.is_list and not isinstance(data, list):
+            data = [] if data is None else [data]  # the guide shows an array: answer one
+        elif not op.is_list and isinstance(data, list):
+            data = data[0] if data else sample(op.resource_schema, self.world.now_iso())
+        extra = result.extra
+        if self.filled_extras:
+            now = self.world.now_iso()
+            missing = {k: sample(schema, now) for k, schema in self.filled_extras.items() if k not in extra}
+            extra = {**extra, **missing} if missing else extra
         page = None
         if op.is_list:
             total = result.total if result.total is not None else len(data)
@@ -230,5 +242,5 @@ class OperationHandler:
         return envelope.success(
             status=status, elapsed_ms=round((time.perf_counter() - started) * 1000, 3), user_id=ctx.user_id,
             session_id=ctx.identity.session_id, request_id=self.world.request_id(), data_name=op.data_name,
-            method=op.method, action=op.action, data=data, page=page, filters=result.filters, extra=result.extra,
+            method=op.method, action=op.action, data=data, page=page, filters=result.filters, extra=extra,
         )

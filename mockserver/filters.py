@@ -102,6 +102,14 @@ def _day(text: str) -> datetime:
         raise ApiError(400, "errMsg_dateFilterIsNotAValidDate", f"{text!r} is not a date") from None
 
 
+def _after(moment: datetime, delta: timedelta) -> datetime | None:
+    """`moment + delta`, or None (unbounded) past the last day datetime knows (9999-12-31)."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return None
+
+
 def date_range(value: str, now: datetime) -> tuple[str | None, str | None]:
     """The [start, end) ISO bounds a date filter value stands for (None = unbounded)."""
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -120,11 +128,11 @@ def date_range(value: str, now: datetime) -> tuple[str | None, str | None]:
     elif value == "$month":
         start, end = month, next_month
     elif value.startswith("$leq-"):
-        start, end = None, _day(value[5:]) + day
+        start, end = None, _after(_day(value[5:]), day)
     elif value.startswith("$lin-"):
         start, end = _day(value[5:]), None
     elif len(value) == 10:
-        start, end = _day(value), _day(value) + day
+        start, end = _day(value), _after(_day(value), day)
     else:
         try:
             instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -132,7 +140,11 @@ def date_range(value: str, now: datetime) -> tuple[str | None, str | None]:
             instant = _day(value)
         if instant.tzinfo is None:
             instant = instant.replace(tzinfo=UTC)
-        return isoformat(instant), isoformat(instant + timedelta(milliseconds=1))
+        end = _after(instant, timedelta(milliseconds=1))
+        try:
+            return isoformat(instant), isoformat(end) if end else None
+        except OverflowError:  # before 0001-01-01T00:00Z in UTC: no stored date is that early
+            return "", ""
     return (isoformat(start) if start else None, isoformat(end) if end else None)
 
 
@@ -149,10 +161,28 @@ def dates(field: str, values: list[str], now: datetime) -> Condition:
     return Condition(field, _on_field(field, test), test=test)
 
 
-def condition_for(match: str, field: str, values: list[Any], now: datetime) -> Condition:
-    """The condition for one declared filter's values."""
+def _typed(guide_type: str, raw: Any) -> Any:
+    """A filter value as its property stores it (`?aiScore=1` names the Integer 1, not "1")."""
+    if not isinstance(raw, str) or raw == "null":
+        return raw
+    if guide_type in ("Integer", "Double", "Number"):
+        try:
+            return int(raw)
+        except ValueError:
+            pass
+        try:
+            return float(raw)  # 1.0 == 1: a whole number matches either way
+        except ValueError:
+            return raw
+    if guide_type == "Boolean" and raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    return raw
+
+
+def condition_for(match: str, field: str, values: list[Any], now: datetime, guide_type: str = "String") -> Condition:
+    """The condition for one declared filter's values (of the property's guide type)."""
     if match in ("exact", "enum"):
-        return exact(field, values)
+        return exact(field, [_typed(guide_type, v) for v in values])
     if match == "date":
         return dates(field, values, now)
     return partial(field, [str(v) for v in values])

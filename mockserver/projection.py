@@ -12,8 +12,11 @@ def _lookup(ctx: Context, target: str, rid: Any) -> dict[str, Any] | None:
         return None
     if target in ctx.state.tables:
         return ctx.state.tables[target].get(rid)
-    table = ctx.foreign(target)
-    return table.get(rid) if table is not None else None
+    elsewhere = ctx.world.owned_elsewhere(ctx.project, target, ctx.state.spec.slug)
+    found = elsewhere[0].get(rid) if elsewhere is not None else None
+    if found is None and (table := ctx.foreign(target)) is not None:
+        found = table.get(rid)
+    return found
 
 
 def _follow(ctx: Context, record: dict[str, Any], via: list[str], target: str) -> list[dict[str, Any]]:

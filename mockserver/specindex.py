@@ -100,6 +100,10 @@ class Operation:
     full_record: bool
     facts: dict[str, Any] = field(default_factory=dict)
     body_rule: BodyRule = field(default_factory=lambda: BodyRule(None, {}, None))
+    # The response schema of the resource and of each extra key: what the twin answers when it
+    # has no data behind them (see samples.py).
+    resource_schema: dict[str, Any] = field(default_factory=dict)
+    extra_schemas: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -120,6 +124,8 @@ class ServiceSpec:
     foreign_objects: dict[str, dict[str, str]]
     default_page_size: int
     max_page_size: int
+    tenant_object: str | None = None  # what a tenant is (`company`, `school`)
+    roles: list[dict[str, Any]] = field(default_factory=list)  # the roles the guide names (`x-twin-roles`)
     operations: list[Operation] = field(default_factory=list)
     document: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -140,12 +146,13 @@ def _resolve(doc: dict[str, Any], node: Any) -> Any:
     return node
 
 
-def _tenant_field(props: dict[str, dict[str, Any]], document: dict[str, Any], name: str) -> str | None:
-    """The property holding a record's tenant: `companyId`, or one described as the tenant id."""
+def _tenant_field(props: dict[str, dict[str, Any]], document: dict[str, Any], name: str, tenant: str) -> str | None:
+    """The property holding a record's tenant: `<tenant object>Id` (`companyId`, `schoolId`), or
+    one described as the tenant id."""
     schema = document["components"]["schemas"].get(name[:1].upper() + name[1:], {})
     for prop in props:
         text = str(schema.get("properties", {}).get(prop, {}).get("description", "")).lower()
-        if prop == "companyId" or "tenant id" in text:
+        if prop == f"{tenant}Id" or "tenant id" in text:
             return prop
     return None
 
@@ -166,6 +173,8 @@ def load_service(source: str | Path | LoadedSpec) -> ServiceSpec:
         base_path=document.get(f"{X}base-path") or "",
         spec_file=source.name,
         tenant_header=tenant["header"] if tenant else None,
+        tenant_object=(tenant.get("object") or "company") if tenant else None,
+        roles=list(document.get(f"{X}roles") or []),
         data_objects={},
         foreign_objects={k: v.get("fields", {}) for k, v in (document.get(f"{X}foreign-objects") or {}).items()},
         default_page_size=int(paging.get("default-page-row-count", 25)),
@@ -178,7 +187,7 @@ def load_service(source: str | Path | LoadedSpec) -> ServiceSpec:
             default_apis=obj.get("defaultApis") or {},
         )
         spec.enum_index = {p: {o: i for i, o in enumerate(d["enum"])} for p, d in spec.properties.items() if d.get("enum")}
-        spec.tenant_field = _tenant_field(spec.properties, document, name) if tenant else None
+        spec.tenant_field = _tenant_field(spec.properties, document, name, service.tenant_object or "company") if tenant else None
         service.data_objects[name] = spec
     for path_key, item in document["paths"].items():
         for method, op in item.items():
@@ -209,7 +218,8 @@ def _operation(service: ServiceSpec, doc: dict[str, Any], path: str, method: str
     obj = service.data_objects.get(data_object) if data_object else None
     status = int(op[f"{X}status"])
     success = op["responses"][str(status)]["content"]["application/json"]["schema"]
-    resource = success["allOf"][1]["properties"][op[f"{X}data-name"]]
+    answer = success["allOf"][1]["properties"]
+    resource = answer[op[f"{X}data-name"]]
     item = resource.get("items", resource) if op[f"{X}list"] else resource
     full = "$ref" in item or ("allOf" in item and "$ref" in item["allOf"][0])
     operation = Operation(
@@ -222,6 +232,8 @@ def _operation(service: ServiceSpec, doc: dict[str, Any], path: str, method: str
         body=compile_body(body_schema) if body_schema else None,
         body_required=bool(op.get("requestBody", {}).get("required")), body_names=op.get(f"{X}body", []),
         default_role=op.get(f"{X}default-api"), full_record=full,
+        resource_schema=_resolve(doc, resource),
+        extra_schemas={key: _resolve(doc, answer.get(key) or {}) for key in op[f"{X}extra-keys"]},
     )
     record = doc.get("components", {}).get("schemas", {}).get((data_object or "")[:1].upper() + (data_object or "")[1:], {})
     declared = body_schema.get("properties") if isinstance(body_schema, dict) else None

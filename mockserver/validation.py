@@ -14,6 +14,8 @@ from typing import Any
 
 import fastjsonschema
 
+from specs.values import DATETIME_PATTERN
+
 from .errors import ApiError
 
 DRAFT = "https://json-schema.org/draft/2019-09/schema"
@@ -80,16 +82,54 @@ def compile_param(param: dict[str, Any]) -> CompiledParam:
 
 
 def compile_body(schema: dict[str, Any]) -> Callable[[Any], Any]:
-    """Compile a request-body schema; the callable raises ApiError (400) on invalid input."""
+    """Compile a request-body schema; the callable raises ApiError (400) on invalid input and
+    answers the body with integral numbers sent for integer fields (`-519500.0`) made integers."""
     check = fastjsonschema.compile({"$schema": DRAFT, **schema})
+    integers = integer_fixer(schema) or (lambda value: value)
 
     def validate(body: Any) -> Any:
         try:
-            return check(body)
+            checked = check(body)
         except fastjsonschema.JsonSchemaValueException as error:
             raise describe(error, None, body) from None
+        return integers(checked)
 
     return validate
+
+
+def _as_int(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def integer_fixer(schema: dict[str, Any]) -> Callable[[Any], Any] | None:
+    """A function turning the integral floats at a schema's integer positions into ints (None when
+    the schema has no integer position). JSON Schema counts `-519500.0` as an integer, so it passes
+    validation; stored as a float it would be answered as one, which no Integer field may be."""
+    kind = schema.get("type")
+    kinds = set(kind) if isinstance(kind, list) else {kind}
+    if "integer" in kinds:
+        return _as_int
+    items = schema.get("items")
+    if "array" in kinds and isinstance(items, dict) and (fix_item := integer_fixer(items)) is not None:
+        item_fixer = fix_item
+
+        def fix_array(value: Any) -> Any:
+            return [item_fixer(item) for item in value] if isinstance(value, list) else value
+
+        return fix_array
+    props = schema.get("properties")
+    if "object" in kinds and isinstance(props, dict):
+        fixers = {name: fix for name, sub in props.items() if isinstance(sub, dict) and (fix := integer_fixer(sub))}
+        if fixers:
+            def fix_object(value: Any) -> Any:
+                if isinstance(value, dict):
+                    for name, fix in fixers.items():
+                        if name in value:
+                            value[name] = fix(value[name])
+                return value
+
+            return fix_object
+    return None
 
 
 def _type_error(name: str, word: str) -> ApiError:
@@ -123,6 +163,9 @@ def describe(error: fastjsonschema.JsonSchemaValueException, name: str | None, b
         if field == "body":
             return ApiError(400, "errMsg_bodyMustBeAJsonObject", "the request body must be a JSON object")
         return ApiError(400, f"errMsg_{field}isNotAValid{word}", f"{field} must be {'an' if word[0] in 'AIO' else 'a'} {word.lower()}")
+    if rule == "pattern" and definition == DATETIME_PATTERN:
+        return ApiError(400, f"errMsg_{field}isNotAValidDate",
+                        f"{field} must be an ISO-8601 date-time on a real calendar day, e.g. 2024-03-19T12:13:54.124Z")
     if rule == "pattern":
         return ApiError(400, f"errMsg_{field}isNotAValidValue", f"{field} does not match {definition}")
     return ApiError(400, f"errMsg_{field}isNotValid", f"{field}: {error.message}")

@@ -96,18 +96,29 @@ class World:
         self._request_counter = itertools.count(1)
         self.journal.clear()
         foreign_by_project: dict[str, dict[str, dict[str, str]]] = {}
+        roles_by_project: dict[str, dict[str, dict[str, Any]]] = {}
+        tenant_by_project: dict[str, str] = {}
         for state in self.services.values():
-            merged = foreign_by_project.setdefault(state.spec.project, {})
-            for name, fields in state.spec.foreign_objects.items():
+            spec = state.spec
+            merged = foreign_by_project.setdefault(spec.project, {})
+            for name, fields in spec.foreign_objects.items():
                 merged.setdefault(name, {}).update(fields)
+            roles = roles_by_project.setdefault(spec.project, {})
+            for role in spec.roles:
+                known = roles.setdefault(role["name"], dict(role))
+                known["tenant"] = bool(known.get("tenant") or role.get("tenant"))
+            if spec.tenant_object:
+                tenant_by_project.setdefault(spec.project, spec.tenant_object)
             state.tables = {name: Table(name, indexed_fields(obj), revision=self.revision,
                                         searched=searched_fields(state.spec, name))
                             for name, obj in state.spec.data_objects.items()}
             state.webhook_events = set()
         personas: list[Persona] = []
+        generic_projects: set[str] = set()
         self.projects = {}
         for project, foreign in foreign_by_project.items():
-            data = fixtures.load(project, foreign, self.seed)
+            data = fixtures.load(project, foreign, self.seed, roles=list(roles_by_project[project].values()),
+                                 tenant_object=tenant_by_project.get(project))
             project_personas = [
                 Persona(project=p["project"], name=p["name"], role=p["role"], user_id=p["userId"], email=p["email"],
                         fullname=p["fullname"], tenant=p.get("tenant"), company_id=p.get("companyId"),
@@ -115,6 +126,8 @@ class World:
                 for p in data.personas
             ]
             personas += project_personas
+            if data.generic:
+                generic_projects.add(project)
             tables = {}
             for name, records in data.objects.items():
                 table = Table(name, ("tutorId", "hostId", "tutorProfileId", "coursePackId", "codename"),
@@ -132,6 +145,11 @@ class World:
         self.passwords: dict[str, str] = {}  # "<project>:<persona>" → a fixture persona's reset password
         self.auth = Authenticator(personas, self._secret, sessions=self.sessions.by_id) if self._secret \
             else Authenticator(personas, sessions=self.sessions.by_id)
+        from .seeding import seed_uncreatable  # the engine's helpers, which build on this module
+
+        for state in self.services.values():
+            if state.spec.project in generic_projects:
+                seed_uncreatable(self, state)
         self.auth_revision = 0  # bumped by every registration and password change (for the state file)
         if self.watcher is not None:
             self.watcher.attach(self)
@@ -205,6 +223,14 @@ class World:
         state = self.projects.get(project)
         return state.foreign.get(name) if state else None
 
+    def owned_elsewhere(self, project: str, name: str, besides: str) -> tuple[Table, DataObjectSpec] | None:
+        """The table of data object `name` when another served service of `project` owns it (a
+        relation across services: mealTracker's `foodItemId` → nutritionLibrary's `foodItem`)."""
+        for slug, state in self.services.items():
+            if slug != besides and state.spec.project == project and name in state.tables:
+                return state.tables[name], state.spec.data_objects[name]
+        return None
+
     def company(self, project: str, codename: str) -> dict[str, Any] | None:
         state = self.projects.get(project)
         return state.companies.get(codename) if state else None
@@ -246,6 +272,7 @@ class World:
             for name, records in (service.get("objects") or {}).items():
                 table = state.tables.get(name)
                 if table is not None:
+                    table.clear()  # the dump replaces what reset() seeded
                     for record in records:
                         table.insert(record)
                     table.catch_up()

@@ -12,23 +12,16 @@ from typing import Any
 
 from .model import Api, DataObject, FilterParam, GuideType, Join, Parameter, Service
 from .parser import full_fields
+from .prose import is_platform_role, tenant_object
+from .values import DATETIME_PATTERN, FILTER_DATE_PATTERN, UUID_PATTERN
 
 OPENAPI_VERSION = "3.1.0"
 X = "x-twin-"
-UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-DATE_PATTERN = (
-    r"[1-9]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
-    r"(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)?)?"
-)
 INT32 = {"minimum": -(2**31), "maximum": 2**31 - 1}  # the backends store Integer as a 32-bit column
 # JSON Schema 2020-12 treats `format` as an annotation, so generators (Schemathesis) may ignore it:
 # a pattern makes IDs and date-times assertable, and the twin validates exactly this.
 UUID_VALUE = {"type": "string", "format": "uuid", "pattern": f"^{UUID_PATTERN}$"}
-DATETIME_VALUE = {
-    "type": "string",
-    "format": "date-time",
-    "pattern": r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$",
-}
+DATETIME_VALUE = {"type": "string", "format": "date-time", "pattern": DATETIME_PATTERN}
 SYSTEM_FIELDS = ("id", "isActive", "recordVersion", "createdAt", "updatedAt", "_owner")
 ERROR_STATUSES = {
     "400": "The request was improperly formatted or contained invalid parameters.",
@@ -126,8 +119,8 @@ def filter_item_schema(flt: FilterParam) -> dict[str, Any]:
     if flt.match == "exact" and flt.type == "ID":
         return {"type": "string", "pattern": f"^({UUID_PATTERN}{'|null' if null else ''})$"}
     if flt.match == "date":
-        specials = [re.escape(s.replace("-<date>", "-")) + (DATE_PATTERN if s.endswith("-<date>") else "") for s in flt.specials]
-        return {"type": "string", "pattern": "^(" + "|".join([DATE_PATTERN, *specials, *null]) + ")$"}
+        specials = [re.escape(s.replace("-<date>", "-")) + (FILTER_DATE_PATTERN if s.endswith("-<date>") else "") for s in flt.specials]
+        return {"type": "string", "pattern": "^(" + "|".join([FILTER_DATE_PATTERN, *specials, *null]) + ")$"}
     if flt.type == "Boolean":
         return {"type": "string", "pattern": "^(true|false" + ("|null" if null else "") + ")$"}
     if flt.type in ("Integer", "Double", "Number"):
@@ -205,10 +198,16 @@ def _example_schema(example: Any) -> dict[str, Any]:
 
     if isinstance(example, bool):
         return {"type": "boolean"}
+    if isinstance(example, int):
+        return {"type": "integer"}
+    if isinstance(example, float):
+        return {"type": "number"}
     if isinstance(example, dict):
         return {"type": "object", "properties": {k: _example_schema(v) for k, v in example.items()}}
     if isinstance(example, list):
-        return {"type": "array"}
+        # The guides show a list as its first item followed by empty ones: `[{…}, {}, {}]`.
+        item = next((v for v in example if v not in ({}, [], None, "")), None)
+        return {"type": "array", "items": _example_schema(item)} if item is not None else {"type": "array"}
     type_, _ = normalize_type(str(example))
     return nullable(scalar_schema(type_ or "String", id_format=False))
 
@@ -476,11 +475,18 @@ def _components(service: Service) -> dict[str, Any]:
         components["parameters"] = {
             "TenantHeader": {
                 "name": service.tenant.header, "in": "header", "required": True,
-                "description": "The tenant (company codename) the call acts for.",
+                "description": f"The tenant ({tenant_object(service.tenant.header)} codename) the call acts for.",
                 "schema": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]*$"},
             }
         }
     return components
+
+
+def _tenant_extension(service: Service) -> dict[str, Any] | None:
+    """The tenant header and the object it names (`mbx-school-codename` → `school`)."""
+    if service.tenant is None:
+        return None
+    return {"header": service.tenant.header, "required": True, "object": tenant_object(service.tenant.header)}
 
 
 def emit_openapi(service: Service) -> dict[str, Any]:
@@ -505,7 +511,10 @@ def emit_openapi(service: Service) -> dict[str, Any]:
         ],
         "security": [{"bearerAuth": []}],
         f"{X}base-path": service.base_path,
-        f"{X}tenant": {"header": service.tenant.header, "required": True} if service.tenant else None,
+        f"{X}tenant": _tenant_extension(service),
+        f"{X}roles": [
+            {"name": role, "tenant": service.tenant is not None and not is_platform_role(role)} for role in service.roles
+        ],
         f"{X}data-objects": {o.name: _data_object_extension(o) for o in service.data_objects},
         f"{X}foreign-objects": _foreign_objects(service),
         f"{X}paging": {"default-page-row-count": DEFAULT_PAGE_ROW_COUNT, "max-page-row-count": MAX_PAGE_ROW_COUNT},

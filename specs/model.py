@@ -165,6 +165,7 @@ class Service(BaseModel):
     apis: list[Api] = Field(default_factory=list)
     warnings: list[GuideWarning] = Field(default_factory=list)
     source: str = ""
+    roles: list[str] = Field(default_factory=list)  # the role names the guide's prose uses
 
     @property
     def slug(self) -> str:

@@ -31,6 +31,7 @@ from .model import (
     Service,
     TenantRule,
 )
+from .prose import roles_named
 from .tables import LOCATIONS, POPULATION_RE, normalize_type, split_row, yes_no
 
 ENVELOPE_KEYS = (
@@ -780,7 +781,14 @@ def parse_guide(text: str, source: str = "<guide>") -> Service:
     its content), into a `Service` (warnings on `service.warnings`, with the guide's line numbers)."""
     if guide_form(text) == "markdown":
         text = markdown_to_text(text)
-    return GuideParser(text, source).parse()
+    return with_prose_facts(GuideParser(text, source).parse(), text)
+
+
+def with_prose_facts(service: Service, text: str) -> Service:
+    """The service with what its prose says outside the tables (the roles it names); shared by
+    every form of guide, as it reads the text with its Markdown emphasis removed."""
+    service.roles = roles_named(text)
+    return service
 
 
 def parse_guide_file(path: str | Path) -> Service:

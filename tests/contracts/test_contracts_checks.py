@@ -4,12 +4,16 @@ drift fails the check that owns it (and says why)."""
 from __future__ import annotations
 
 import copy
+import json
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from contracts_testing import ENROLLMENT, PAYMENT, WORKFORCEOS, envelope, error_body, exchange
 
 from contracts.checks import REGISTRY, judge
-from contracts.checks.base import is_iso_datetime, type_problem
+from contracts.checks.base import Exchange, is_iso_datetime, type_problem
+from contracts.spec import parse_spec
 
 
 def failed(ex) -> dict[str, str]:
@@ -261,3 +265,25 @@ def test_type_problem_accepts_null_and_refuses_booleans_as_numbers():
     assert type_problem("Double", True) is not None
     assert type_problem("Integer", 3) is None
     assert type_problem("Object", {"a": 1}) is None
+
+
+def _summary_exchange(stats: dict) -> Exchange:
+    """An answer of `getClinicStats`, an operation on no data object whose example shows three keys."""
+    op = {"operationId": "getClinicStats", "x-twin-api": "getClinicStats", "x-twin-action": "get",
+          "x-twin-data-name": "clinicStats", "x-twin-data-object": None, "x-twin-status": 200, "x-twin-list": False,
+          "x-twin-fields": ["visits", "busiestDay", "open"], "x-twin-extra-keys": [], "x-twin-joins": []}
+    spec = parse_spec({"info": {"x-twin-project": "vetclinic"}, "paths": {"/v1/clinicstats": {"get": op}}},
+                      Path("vetclinic-appointmentmanagement.yaml"))
+    body = {"status": "OK", "statusCode": 200, "elapsedMs": 1.5, "ssoTime": 0, "source": "db", "cacheKey": "x",
+            "userId": "u", "sessionId": "s", "requestId": "r-1", "dataName": "clinicStats", "method": "GET",
+            "action": "get", "appVersion": "1", "rowCount": 1, "clinicStats": stats}
+    return Exchange(spec=spec, facts=spec.op("getClinicStats"), method="GET", url="http://twin.test/v1/clinicstats",
+                    status=200, headers={"content-type": "application/json"}, text=json.dumps(body))
+
+
+def test_an_answer_on_no_data_object_carries_the_keys_its_example_shows_not_a_records():
+    stats = {"visits": 0, "busiestDay": "2027-01-04T00:00:00.000Z", "open": False}
+    assert "twin_resource_keys" not in failed(_summary_exchange(stats))
+    with_id = _summary_exchange(stats)
+    with_id.facts = replace(with_id.facts, fields=(*with_id.facts.fields, "id"))
+    assert "lacks the system field 'id'" in failed(with_id)["twin_resource_keys"]

@@ -136,3 +136,17 @@ def test_checks_are_registered_with_schemathesis_and_judge_its_responses():
     case.validate_response(response(envelope("getEnrollmentPayment", PAYMENT)), checks=[check])
     with pytest.raises(FailureGroup, match="action is 'read'"):
         case.validate_response(response(envelope("getEnrollmentPayment", PAYMENT, action="read")), checks=[check])
+
+
+def test_the_suite_sees_the_roles_and_tenant_the_guide_names():
+    from pathlib import Path
+
+    from contracts.spec import parse_spec
+
+    doc = {"info": {"x-twin-project": "solvio"}, "paths": {},
+           "x-twin-tenant": {"header": "mbx-school-codename", "required": True, "object": "school"},
+           "x-twin-roles": [{"name": "superAdmin", "tenant": False}, {"name": "tenantOwner", "tenant": True}]}
+    spec = parse_spec(doc, Path("solvio-writinglab.yaml"))
+    assert (spec.tenant_header, spec.tenant_object) == ("mbx-school-codename", "school")
+    assert spec.roles == {"superAdmin": False, "tenantOwner": True}
+    assert load_spec(TUTORHUB).roles == {} and load_spec(TUTORHUB).tenant_object is None

@@ -1,7 +1,9 @@
-"""Helpers for the twin's tests: spec paths and `Twin`, a test client with persona tokens."""
+"""Helpers for the twin's tests: spec paths, `Twin` (a test client with persona tokens) and
+`spec_from_guide` (a guide's text → a spec file the twin can serve)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,3 +42,26 @@ class Twin:
             headers.update(self.headers(*as_, tenant=tenant))
         response = await self.client.request(method, url, headers=headers, **kwargs)
         return response.status, await response.json()
+
+
+def spec_from_guide(folder: Path, text: str, name: str = "guide.txt") -> Path:
+    """Parse a guide's text, emit its spec and write it as `<slug>.yaml` in `folder`."""
+    from specs.build import render_yaml
+    from specs.emitter import emit_openapi
+    from specs.parser import parse_guide
+
+    service = parse_guide(text, source=name)
+    path = folder / f"{service.slug}.yaml"
+    path.write_text(render_yaml(emit_openapi(service)), encoding="utf-8")
+    return path
+
+
+def synthetic_guides() -> Any:
+    """The `specs_testing` module (the synthetic guide and its fragment builders) of tests/specs,
+    which pytest puts on the path only when that folder is collected."""
+    folder = str(Path(__file__).resolve().parents[1] / "specs")
+    if folder not in sys.path:
+        sys.path.append(folder)
+    import specs_testing
+
+    return specs_testing

@@ -96,7 +96,7 @@ def test_both_forms_of_a_guide_give_the_same_spec() -> None:
     text, markdown = (emit_openapi(parse(guide)) for guide in both())
     validate_openapi(markdown)
     assert without_lines(markdown) == without_lines(text)
-    assert markdown["x-twin-tenant"] == {"header": "x-clinic-code", "required": True}
+    assert markdown["x-twin-tenant"] == {"header": "x-clinic-code", "required": True, "object": "clinic"}
     assert markdown["x-twin-data-objects"]["appointment"]["properties"]["visitStatus"]["enum"] == [
         "scheduled", "checkedIn", "completed", "noShow"]
 

@@ -94,7 +94,7 @@ def test_a_service_without_tenant_section_has_a_null_tenant_and_no_header_parame
 
 
 def test_workforceos_declares_its_tenant_header(specs: dict[str, Any]) -> None:
-    assert specs[WORKFORCEOS]["x-twin-tenant"] == {"header": "mbx-company-codename", "required": True}
+    assert specs[WORKFORCEOS]["x-twin-tenant"] == {"header": "mbx-company-codename", "required": True, "object": "company"}
 
 
 def test_every_workforceos_operation_requires_the_tenant_header(specs: dict[str, Any]) -> None:

@@ -55,7 +55,7 @@ def test_another_project_name_gives_another_slug_and_title(synthetic: SyntheticG
 
 def test_the_tenant_header_is_the_one_the_guide_names(synthetic: SyntheticGuide) -> None:
     doc = emit(synthetic)
-    assert doc["x-twin-tenant"] == {"header": "x-clinic-code", "required": True}
+    assert doc["x-twin-tenant"] == {"header": "x-clinic-code", "required": True, "object": "clinic"}
     for _, _, operation in operations(doc):
         assert parameters(doc, operation)[("header", "x-clinic-code")]["required"] is True
 
