@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {project} auth API: {scheme}://{project}.localhost:{args.port}/auth-api/login")
     for name in sorted(guided):
         print(f"  auth guide read: {name}")
+    print(f"  API docs:    {public_url}/__twin/docs")
     # Everything built so far (specs, validators, fixtures) lives as long as the process: keep it out
     # of the collector's full passes, which otherwise rescan it while requests wait.
     gc.collect()

@@ -15,7 +15,7 @@ from .context import Context, Result
 from .errors import ApiError, forbidden, not_found
 from .filters import Condition, condition_for, exact, select
 from .projection import present
-from .specindex import DataObjectSpec
+from .specindex import DataObjectSpec, options
 
 TENANT_LEAK = mutants.rule_mutant("tenant-leak", "reads and writes ignore the tenant header")
 SOFT_DELETE_VISIBLE = mutants.rule_mutant("soft-delete-visible", "a soft-deleted record is still returned by get")
@@ -77,7 +77,7 @@ def new_record(ctx: Context, values: dict[str, Any], obj: DataObjectSpec | None 
             rel = obj.relation(name)
             value = ctx.user_id if rel is None or rel["target"] == "user" else None
         elif f.type == "Enum":
-            value = (f.prop.get("enum") or [None])[0]
+            value = (options(f.prop) or [None])[0]
         elif f.type == "Date":
             value = now
         else:

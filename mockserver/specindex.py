@@ -138,6 +138,22 @@ def _resolve(doc: dict[str, Any], node: Any) -> Any:
     return node
 
 
+def options(prop: dict[str, Any]) -> list[str]:
+    """An enum property's options in `x-twin-data-objects` (`enum` in specs built before 0.2)."""
+    return list(prop.get("options") or prop.get("enum") or [])
+
+
+def success_properties(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """The properties of a success answer's schema: self-contained, or (older specs) the second
+    part of an `allOf` over the base envelope."""
+    if "allOf" in schema:
+        merged: dict[str, Any] = {}
+        for part in schema["allOf"]:
+            merged.update(_resolve(doc, part).get("properties") or {})
+        return merged
+    return schema.get("properties") or {}
+
+
 def _tenant_field(props: dict[str, dict[str, Any]], document: dict[str, Any], name: str) -> str | None:
     """The property holding a record's tenant: `companyId`, or one described as the tenant id."""
     schema = document["components"]["schemas"].get(name[:1].upper() + name[1:], {})
@@ -175,7 +191,7 @@ def load_service(source: str | Path | LoadedSpec) -> ServiceSpec:
             name=name, properties=obj["properties"], relations=obj["relations"], filters=obj["filters"],
             default_apis=obj.get("defaultApis") or {},
         )
-        spec.enum_index = {p: {o: i for i, o in enumerate(d["enum"])} for p, d in spec.properties.items() if d.get("enum")}
+        spec.enum_index = {p: {o: i for i, o in enumerate(options(d))} for p, d in spec.properties.items() if options(d)}
         spec.tenant_field = _tenant_field(spec.properties, document, name) if tenant else None
         service.data_objects[name] = spec
     for path_key, item in document["paths"].items():
@@ -206,8 +222,8 @@ def _operation(service: ServiceSpec, doc: dict[str, Any], path: str, method: str
     data_object = op.get(f"{X}data-object")
     obj = service.data_objects.get(data_object) if data_object else None
     status = int(op[f"{X}status"])
-    success = op["responses"][str(status)]["content"]["application/json"]["schema"]
-    resource = success["allOf"][1]["properties"][op[f"{X}data-name"]]
+    success = _resolve(doc, _resolve(doc, op["responses"][str(status)])["content"]["application/json"]["schema"])
+    resource = success_properties(doc, success)[op[f"{X}data-name"]]
     item = resource.get("items", resource) if op[f"{X}list"] else resource
     full = "$ref" in item or ("allOf" in item and "$ref" in item["allOf"][0])
     operation = Operation(
