@@ -11,6 +11,7 @@ generated types `any`, that line would be an error too.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -32,6 +33,21 @@ def npm_tools() -> Path | None:
         return None
     subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE, check=True)
     return BIN
+
+
+# Other projects' Markdown guides: ../shared next to the repository (TWIN_SHARED_MD names another folder).
+SHARED_MD = Path(os.environ.get("TWIN_SHARED_MD") or ROOT.parent / "shared" / "guides" / "md")
+
+
+def spec_paths(out: Path) -> list[Path]:
+    """The committed specs, plus specs built into `out` from other projects' Markdown guides
+    (`../shared/guides/md`) when that folder is present."""
+    found = sorted((ROOT / "specs" / "openapi").glob("*.yaml"))
+    if SHARED_MD.is_dir():
+        from specs.build import build
+
+        found += [r.target for r in build(sorted(SHARED_MD.glob("*.md")), out_dir=out)]
+    return found
 
 
 def resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
