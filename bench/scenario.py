@@ -52,8 +52,8 @@ def sample_value(name: str, prop: dict[str, Any], index: int) -> Any:
     kind = prop.get("type", "string")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "string")
-    if prop.get("enum"):
-        return prop["enum"][0]
+    if prop.get("options") or prop.get("enum"):
+        return (prop.get("options") or prop["enum"])[0]
     if kind == "string":
         if prop.get("format") == "uuid":
             return str(uuid.UUID(int=index + 1))

@@ -192,7 +192,7 @@ def _operation(doc: dict[str, Any], path: str, method: str, raw: dict[str, Any])
 def _object(name: str, raw: dict[str, Any]) -> ObjectFacts:
     props = {
         key: PropertyFacts(name=key, type=value.get("type", "String"), is_array=bool(value.get("isArray")),
-                           required=bool(value.get("required")), enum=tuple(value.get("enum") or ()),
+                           required=bool(value.get("required")), enum=tuple(value.get("options") or value.get("enum") or ()),
                            secret=bool(value.get("secret")))
         for key, value in (raw.get("properties") or {}).items()
     }

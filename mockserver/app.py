@@ -15,7 +15,7 @@ from aiohttp import web
 
 from specs.build import LoadedSpec, default_spec_paths, load_specs
 
-from . import envelope, mutants
+from . import docs, envelope, mutants
 from .clock import Clock
 from .cors import CORS_POLICY, CorsPolicy
 from .engine import ApiResponse, OperationHandler, json_response
@@ -286,6 +286,7 @@ def create_app(
         app[GUARD] = guard
         app[SETTINGS] = settings
         control.add_routes(app)
+        docs.add_routes(app)
         workflows = add_service_routes(app, world, read_cache=bool(settings.get("read_cache", True)))
         stripe = mount_stripe(app, world, workflows, seed=seed)
         authapi.add_routes(app, world, guides)

@@ -149,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {project} auth API: {scheme}://{project}.localhost:{args.port}/auth-api/login")
         for name in sorted({path.name for path in auth_guides}):
             print(f"  auth guide read: {name}")
+        print(f"  API docs:    {public_url}/__twin/docs")
         if args.state_file is not None:
             from .app import KEEPER
 

@@ -58,7 +58,7 @@ async def services(request: web.Request) -> web.Response:
     world = _world(request)
     return json_response({"services": [
         {"slug": slug, "project": s.spec.project, "service": s.spec.service, "basePath": s.spec.base_path,
-         "spec": s.spec.spec_file, "tenantHeader": s.spec.tenant_header, "operations": len(s.spec.operations),
+         "spec": s.spec.spec_file, "docs": f"{PREFIX}/docs/{slug}", "tenantHeader": s.spec.tenant_header, "operations": len(s.spec.operations),
          "objects": {name: len(table) for name, table in s.tables.items()}}
         for slug, s in world.services.items()
     ]}, 200)

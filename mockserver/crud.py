@@ -16,7 +16,7 @@ from .errors import ApiError, forbidden, not_found
 from .filters import Condition, condition_for, exact, select
 from .projection import present
 from .samples import sample
-from .specindex import DataObjectSpec
+from .specindex import DataObjectSpec, options
 from .store import Table
 
 TENANT_LEAK = mutants.rule_mutant("tenant-leak", "reads and writes ignore the tenant header")
@@ -86,7 +86,7 @@ def new_record(ctx: Context, values: dict[str, Any], obj: DataObjectSpec | None 
             rel = obj.relation(name)
             value = ctx.user_id if rel is None or rel["target"] == "user" else None
         elif f.type == "Enum":
-            value = (f.prop.get("enum") or [None])[0]
+            value = (options(f.prop) or [None])[0]
         elif f.type == "Date":
             value = now
         else:

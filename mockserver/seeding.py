@@ -52,7 +52,7 @@ def _value(world: World, state: ServiceState, obj: DataObjectSpec, name: str, pr
         ids = _ids(world, state, rel["target"])
         value: Any = ids[number % len(ids)] if ids else factory.uuid()
     else:
-        value = factory.value(name, prop["type"], prop.get("enum"))
+        value = factory.value(name, prop["type"], prop.get("options") or prop.get("enum"))
     return [value] if prop.get("isArray") else value
 
 

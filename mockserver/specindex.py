@@ -146,6 +146,22 @@ def _resolve(doc: dict[str, Any], node: Any) -> Any:
     return node
 
 
+def options(prop: dict[str, Any]) -> list[str]:
+    """An enum property's options in `x-twin-data-objects` (`enum` in specs built before 0.2)."""
+    return list(prop.get("options") or prop.get("enum") or [])
+
+
+def success_properties(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """The properties of a success answer's schema: self-contained, or (older specs) the second
+    part of an `allOf` over the base envelope."""
+    if "allOf" in schema:
+        merged: dict[str, Any] = {}
+        for part in schema["allOf"]:
+            merged.update(_resolve(doc, part).get("properties") or {})
+        return merged
+    return schema.get("properties") or {}
+
+
 def _tenant_field(props: dict[str, dict[str, Any]], document: dict[str, Any], name: str, tenant: str) -> str | None:
     """The property holding a record's tenant: `<tenant object>Id` (`companyId`, `schoolId`), or
     one described as the tenant id."""
@@ -186,7 +202,7 @@ def load_service(source: str | Path | LoadedSpec) -> ServiceSpec:
             name=name, properties=obj["properties"], relations=obj["relations"], filters=obj["filters"],
             default_apis=obj.get("defaultApis") or {},
         )
-        spec.enum_index = {p: {o: i for i, o in enumerate(d["enum"])} for p, d in spec.properties.items() if d.get("enum")}
+        spec.enum_index = {p: {o: i for i, o in enumerate(options(d))} for p, d in spec.properties.items() if options(d)}
         spec.tenant_field = _tenant_field(spec.properties, document, name, service.tenant_object or "company") if tenant else None
         service.data_objects[name] = spec
     for path_key, item in document["paths"].items():
@@ -217,8 +233,8 @@ def _operation(service: ServiceSpec, doc: dict[str, Any], path: str, method: str
     data_object = op.get(f"{X}data-object")
     obj = service.data_objects.get(data_object) if data_object else None
     status = int(op[f"{X}status"])
-    success = op["responses"][str(status)]["content"]["application/json"]["schema"]
-    answer = success["allOf"][1]["properties"]
+    success = _resolve(doc, _resolve(doc, op["responses"][str(status)])["content"]["application/json"]["schema"])
+    answer = success_properties(doc, success)
     resource = answer[op[f"{X}data-name"]]
     item = resource.get("items", resource) if op[f"{X}list"] else resource
     full = "$ref" in item or ("allOf" in item and "$ref" in item["allOf"][0])

@@ -69,12 +69,29 @@ def _scalar_coercer(schema: dict[str, Any]) -> Callable[[str], Any]:
     return str
 
 
+def _case_folded(check: Callable[[Any], Any], schema: dict[str, Any]) -> Callable[[Any], Any]:
+    """`check`, taking the schema's enum options in any letter case (the guide's case-insensitive
+    enum filters: the spec lists the options as written, so generators offer them)."""
+    options = (schema.get("items") or schema).get("enum") or []
+    canonical = {o.lower(): o for o in options if isinstance(o, str)}
+
+    def fold(value: Any) -> Any:
+        return canonical.get(value.lower(), value) if isinstance(value, str) else value
+
+    def folded(value: Any) -> Any:
+        return check([fold(v) for v in value] if isinstance(value, list) else fold(value))
+
+    return folded
+
+
 def compile_param(param: dict[str, Any]) -> CompiledParam:
-    """Compile one OpenAPI parameter object."""
+    """Compile one OpenAPI parameter object (a case-insensitive filter takes its options in any case)."""
     schema = dict(param.get("schema") or {"type": "string"})
     is_array = schema.get("type") == "array"
     coerce = _scalar_coercer(schema.get("items", {}) if is_array else schema)
     check = fastjsonschema.compile({"$schema": DRAFT, **schema})
+    if (param.get("x-twin-filter") or {}).get("caseInsensitive"):
+        check = _case_folded(check, schema)
     return CompiledParam(
         name=param["name"], location=param["in"], required=bool(param.get("required")), is_array=is_array,
         paging=bool(param.get("x-twin-paging")), check=check, coerce=coerce,

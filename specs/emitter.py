@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .examples import ServiceExamples, error_example
 from .model import Api, DataObject, FilterParam, GuideType, Join, Parameter, Service
 from .parser import full_fields
 from .prose import is_platform_role, tenant_object
@@ -29,6 +30,11 @@ ERROR_STATUSES = {
     "403": "The current token does not grant access to the requested resource.",
     "404": "The requested resource was not found on the server.",
     "500": "The server encountered an unexpected condition.",
+}
+# What each error example says (the guides' errMsg_ style).
+ERROR_MESSAGES = {
+    "400": "errMsg_bodyMustBeAJsonObject", "401": "errMsg_loginRequired", "403": "errMsg_accessDenied",
+    "404": "errMsg_recordNotFound", "500": "errMsg_internalServerError",
 }
 DEFAULT_PAGE_ROW_COUNT = 25
 MAX_PAGE_ROW_COUNT = 1000
@@ -52,7 +58,8 @@ def scalar_schema(type_: GuideType, *, enum: list[str] | None = None, id_format:
         "Number": {"type": "number"},
         "Boolean": {"type": "boolean"},
         "Date": dict(DATETIME_VALUE),
-        "Object": {"type": "object"},
+        # Free-form: an open object, so generators type it as a map instead of an empty object.
+        "Object": {"type": "object", "additionalProperties": True},
     }[type_]
 
 
@@ -104,18 +111,13 @@ def record_schema(obj: DataObject) -> dict[str, Any]:
     return {"type": "object", "description": obj.description, "required": required, "properties": props}
 
 
-def _ci_alternatives(values: list[str]) -> str:
-    """A regex alternative that matches each value in any letter case (ECMA regex has no (?i))."""
-    def ci(word: str) -> str:
-        return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
-    return "|".join(ci(v) for v in values)
-
-
 def filter_item_schema(flt: FilterParam) -> dict[str, Any]:
     """The schema of one value of a filter query parameter (repeat the parameter for 'any of')."""
     null = ["null"] if flt.null else []
     if flt.match == "enum" and flt.enum:
-        return {"type": "string", "pattern": f"^({_ci_alternatives(flt.enum + null)})$"}
+        # Typed by its options so generators offer them; the twin and the backends also take them
+        # in any letter case when the guide says so (`x-twin-filter.caseInsensitive`).
+        return {"type": "string", "enum": flt.enum + null}
     if flt.match == "exact" and flt.type == "ID":
         return {"type": "string", "pattern": f"^({UUID_PATTERN}{'|null' if null else ''})$"}
     if flt.match == "date":
@@ -142,14 +144,16 @@ def _filter_extension(flt: FilterParam, obj: DataObject | None) -> dict[str, Any
     }
 
 
-def _parameter(param: Parameter) -> dict[str, Any]:
+def _parameter(param: Parameter, example: Any) -> dict[str, Any]:
     schema = value_schema(param.type, is_array=param.is_array, enum=param.enum)
     out: dict[str, Any] = {"name": param.name, "in": param.location, "required": param.location == "path" or param.required}
     if param.description:
         out["description"] = param.description
     if param.is_array and param.location == "query":
         out.update(style="form", explode=True)
+        example = example if isinstance(example, list) else [example]
     out["schema"] = schema
+    out["example"] = example
     return out
 
 
@@ -170,7 +174,9 @@ def _body_schema(params: list[Parameter], obj: DataObject | None) -> dict[str, A
         may_be_null = not param.required and not (prop and prop.required)
         schema = value_schema(param.type, is_array=param.is_array, enum=param.enum, optional=may_be_null)
         if param.type == "Object" and (keys := _required_keys(param.description)):
-            schema = {**schema, "required": keys}
+            # Declared as well as required, so a generator gives them a type (ids are strings).
+            declared = {k: {"type": "string", "minLength": 1} if k.lower().endswith("id") else {} for k in keys}
+            schema = {**schema, "properties": declared, "required": keys}
         if param.description:
             schema["description"] = param.description
         props[param.name] = schema
@@ -203,11 +209,13 @@ def _example_schema(example: Any) -> dict[str, Any]:
     if isinstance(example, float):
         return {"type": "number"}
     if isinstance(example, dict):
-        return {"type": "object", "properties": {k: _example_schema(v) for k, v in example.items()}}
+        # The guide's example shows every key the answer carries: all of them are sent (maybe null).
+        return {"type": "object", "required": list(example),
+                "properties": {k: _example_schema(v) for k, v in example.items()}}
     if isinstance(example, list):
         # The guides show a list as its first item followed by empty ones: `[{…}, {}, {}]`.
         item = next((v for v in example if v not in ({}, [], None, "")), None)
-        return {"type": "array", "items": _example_schema(item)} if item is not None else {"type": "array"}
+        return {"type": "array", "items": _example_schema(item) if item is not None else {}}
     type_, _ = normalize_type(str(example))
     return nullable(scalar_schema(type_ or "String", id_format=False))
 
@@ -241,29 +249,82 @@ def resource_schema(api: Api, obj: DataObject | None) -> dict[str, Any]:
     return schema
 
 
+# The success envelope's keys (the guides' order) and their schemas; each operation restates them
+# in one self-contained schema with its own constants (statusCode, dataName, method, action), since
+# generators cannot merge a constant over a base property (`allOf`), and the exact values stay
+# checkable by any JSON Schema validator.
+ENVELOPE_PROPERTIES: dict[str, Any] = {
+    "status": {"type": "string", "const": "OK"},
+    "statusCode": {"type": "integer"},
+    "elapsedMs": {"type": "number", "minimum": 0},
+    "ssoTime": {"type": "number"},
+    "source": {"type": "string"},
+    "cacheKey": {"type": ["string", "null"]},
+    "userId": {"type": ["string", "null"]},
+    "sessionId": {"type": ["string", "null"]},
+    "requestId": {"type": "string", "minLength": 1},
+    "dataName": {"type": "string"},
+    "method": {"type": "string"},
+    "action": {"type": "string"},
+    "appVersion": {"type": "string"},
+    "rowCount": {"type": "integer", "minimum": 0},
+}
+LIST_PROPERTIES: dict[str, Any] = {
+    "paging": {"$ref": "#/components/schemas/Paging"},
+    "filters": {
+        "type": "array",
+        "description": "The filters applied to this list, with the values asked for.",
+        "items": {"$ref": "#/components/schemas/AppliedFilter"},
+    },
+    "uiPermissions": {"type": "array", "items": {"type": "string"}},
+}
+# Keys an API's description says its answer carries beyond the guide's example (the hosted checkout a
+# frontend must redirect to): (phrase in the description, {key: schema}).
+DESCRIBED_EXTRAS: tuple[tuple[str, dict[str, Any]], ...] = (
+    (r"checkout url", {
+        "checkoutUrl": {"type": ["string", "null"], "format": "uri",
+                        "description": "The hosted checkout page to redirect the user to (null when nothing is due)."},
+        "checkoutSessionId": {"type": ["string", "null"],
+                              "description": "The checkout session's id (null when nothing is due)."},
+    }),
+)
+
+
+def extra_keys(api: Api) -> dict[str, dict[str, Any]]:
+    """Top-level keys the answer carries besides the envelope and the resource, with their schemas:
+    the guide example's extras (`paymentResult`) and those its description promises (`checkoutUrl`)."""
+    out = {key: _example_schema(value) for key, value in api.response.extra_keys.items()}
+    text = f"{api.description} {api.frontend_description}".lower()
+    for phrase, keys in DESCRIBED_EXTRAS:
+        if re.search(phrase, text) and api.response.action == "create":
+            out.update({k: v for k, v in keys.items() if k not in out})
+    return out
+
+
 def _success_schema(api: Api, obj: DataObject | None) -> dict[str, Any]:
     shape = api.response
     item = resource_schema(api, obj)
     resource = {"type": "array", "items": item} if shape.is_list else item
-    specific: dict[str, Any] = {
-        "type": "object",
-        "required": [shape.data_name, *shape.extra_keys],
-        "properties": {
-            "statusCode": {"const": shape.status},
-            "dataName": {"const": shape.data_name},
-            "method": {"const": api.method},
-            "action": {"const": shape.action},
-            shape.data_name: resource,
-            **{key: _example_schema(value) for key, value in shape.extra_keys.items()},
-        },
-    }
-    envelope = "ListEnvelope" if shape.is_list else "SuccessEnvelope"
-    return {"allOf": [{"$ref": f"#/components/schemas/{envelope}"}, specific]}
+    props: dict[str, Any] = dict(ENVELOPE_PROPERTIES)
+    props.update({
+        "statusCode": {"type": "integer", "const": shape.status},
+        "dataName": {"type": "string", "const": shape.data_name},
+        "method": {"type": "string", "const": api.method},
+        "action": {"type": "string", "const": shape.action},
+    })
+    if shape.is_list:
+        props.update(LIST_PROPERTIES)
+    extras = extra_keys(api)
+    props[shape.data_name] = resource
+    props.update(extras)
+    required = [k for k in props if k != shape.data_name and k not in extras] + [shape.data_name, *extras]
+    return {"type": "object", "required": list(dict.fromkeys(required)), "properties": props}
 
 
-def _operation(api: Api, service: Service) -> dict[str, Any]:
+def _operation(api: Api, service: Service, examples: ServiceExamples) -> dict[str, Any]:
     obj = service.data_object(api.data_object) if api.data_object else None
-    params = [_parameter(p) for p in api.parameters if p.location in ("path", "query", "header")]
+    params = [_parameter(p, examples.parameter(api, p, obj))
+              for p in api.parameters if p.location in ("path", "query", "header")]
     for flt in api.filters:
         params.append({
             "name": flt.name, "in": "query", "required": False,
@@ -276,9 +337,10 @@ def _operation(api: Api, service: Service) -> dict[str, Any]:
     if paged:
         params += [
             {"name": "pageNumber", "in": "query", "required": False, "description": "1-based page number",
-             "schema": {"type": "integer", "minimum": 1, "maximum": INT32["maximum"]}, f"{X}paging": True},
+             "schema": {"type": "integer", "minimum": 1, "maximum": INT32["maximum"]}, "example": 1, f"{X}paging": True},
             {"name": "pageRowCount", "in": "query", "required": False, "description": "Rows per page",
-             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_ROW_COUNT}, f"{X}paging": True},
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_ROW_COUNT},
+             "example": DEFAULT_PAGE_ROW_COUNT, f"{X}paging": True},
         ]
     if service.tenant is not None:
         params.append({"$ref": "#/components/parameters/TenantHeader"})
@@ -295,12 +357,14 @@ def _operation(api: Api, service: Service) -> dict[str, Any]:
     if body:
         operation["requestBody"] = {
             "required": any(p.required for p in body),
-            "content": {"application/json": {"schema": _body_schema(body, obj)}},
+            "content": {"application/json": {"schema": _body_schema(body, obj),
+                                             "example": examples.body(api, body, obj)}},
         }
     status = str(api.response.status)
     success: dict[str, Any] = {
         "description": f"{api.response.action} succeeded",
-        "content": {"application/json": {"schema": _success_schema(api, obj)}},
+        "content": {"application/json": {"schema": _success_schema(api, obj),
+                                         "example": examples.answer(api, obj, extra_keys(api))}},
     }
     if links := _links(api, service):
         success["links"] = links
@@ -353,7 +417,7 @@ def _operation_extensions(api: Api, service: Service) -> dict[str, Any]:
             {"key": j.key, "target": j.target, "via": j.via, "isArray": j.is_array, "fields": dict(j.fields)}
             for j in shape.joins
         ],
-        "extra-keys": list(shape.extra_keys),
+        "extra-keys": list(extra_keys(api)),
         "body": [p.name for p in api.parameters if p.location == "body"],
         "derived-response": shape.derived,
         "tenant": service.tenant is not None,
@@ -369,7 +433,9 @@ def _data_object_extension(obj: DataObject) -> dict[str, Any]:
         "properties": {
             p.name: {
                 "type": p.type, "isArray": p.is_array, "required": p.required, "secret": p.secret,
-                **({"enum": p.enum} if p.enum else {}),
+                # `options`, not `enum`: next to the guide's `type` name a linter would read `enum`
+                # as a JSON Schema keyword (Spectral typed-enum).
+                **({"options": p.enum} if p.enum else {}),
             }
             for p in obj.properties
         },
@@ -398,71 +464,38 @@ def _foreign_objects(service: Service) -> dict[str, Any]:
     return {name: {"fields": dict(sorted(fields.items()))} for name, fields in sorted(foreign.items())}
 
 
-def _components(service: Service) -> dict[str, Any]:
+def _components(service: Service, examples: ServiceExamples) -> dict[str, Any]:
     schemas: dict[str, Any] = {schema_name(o.name): record_schema(o) for o in service.data_objects}
-    schemas["SuccessEnvelope"] = {
-        "type": "object",
-        "required": [
-            "status", "statusCode", "elapsedMs", "ssoTime", "source", "cacheKey", "userId", "sessionId",
-            "requestId", "dataName", "method", "action", "appVersion", "rowCount",
-        ],
-        "properties": {
-            "status": {"const": "OK"},
-            "statusCode": {"type": "integer"},
-            "elapsedMs": {"type": "number", "minimum": 0},
-            "ssoTime": {"type": "number"},
-            "source": {"type": "string"},
-            "cacheKey": {"type": ["string", "null"]},
-            "userId": {"type": ["string", "null"]},
-            "sessionId": {"type": ["string", "null"]},
-            "requestId": {"type": "string", "minLength": 1},
-            "dataName": {"type": "string"},
-            "method": {"type": "string"},
-            "action": {"type": "string"},
-            "appVersion": {"type": "string"},
-            "rowCount": {"type": "integer", "minimum": 0},
-        },
-    }
     schemas["Paging"] = {
         "type": "object",
         "required": ["pageNumber", "pageRowCount", "totalRowCount", "pageCount"],
         "properties": {k: {"type": "integer", "minimum": 0} for k in ("pageNumber", "pageRowCount", "totalRowCount", "pageCount")},
     }
-    schemas["ListEnvelope"] = {
-        "allOf": [
-            {"$ref": "#/components/schemas/SuccessEnvelope"},
-            {
-                "type": "object",
-                "required": ["paging", "filters", "uiPermissions"],
-                "properties": {
-                    "paging": {"$ref": "#/components/schemas/Paging"},
-                    "filters": {"type": "array"},
-                    "uiPermissions": {"type": "array"},
-                },
-            },
-        ]
-    }
-    schemas["ErrorEnvelope"] = {
+    schemas["AppliedFilter"] = {
         "type": "object",
-        "required": ["result", "status", "message", "errCode", "date"],
-        "properties": {
-            "result": {"const": "ERR"},
-            "status": {"type": "integer"},
-            "message": {"type": "string", "minLength": 1},
-            "errCode": {"type": "integer"},
-            "date": {"type": "string", "format": "date-time"},
-            "detail": {"type": ["string", "null"]},
-        },
+        "required": ["name", "values"],
+        "properties": {"name": {"type": "string"}, "values": {"type": "array", "items": {}}},
     }
+    # One self-contained schema per error status: `status` and `errCode` are that status (a
+    # constant over a shared base in `allOf` is what generators cannot merge).
+    for code in ERROR_STATUSES:
+        schemas[f"Error{code}"] = {
+            "type": "object",
+            "required": ["result", "status", "message", "errCode", "date"],
+            "properties": {
+                "result": {"type": "string", "const": "ERR"},
+                "status": {"type": "integer", "const": int(code)},
+                "message": {"type": "string", "minLength": 1},
+                "errCode": {"type": "integer", "const": int(code)},
+                "date": {"type": "string", "format": "date-time"},
+                "detail": {"type": ["string", "null"]},
+            },
+        }
     responses = {
         f"Error{code}": {
             "description": text,
-            "content": {"application/json": {"schema": {
-                "allOf": [
-                    {"$ref": "#/components/schemas/ErrorEnvelope"},
-                    {"properties": {"status": {"const": int(code)}, "errCode": {"const": int(code)}}},
-                ]
-            }}},
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/Error{code}"},
+                                             "example": error_example(int(code), ERROR_MESSAGES[code])}},
         }
         for code, text in ERROR_STATUSES.items()
     }
@@ -477,6 +510,7 @@ def _components(service: Service) -> dict[str, Any]:
                 "name": service.tenant.header, "in": "header", "required": True,
                 "description": f"The tenant ({tenant_object(service.tenant.header)} codename) the call acts for.",
                 "schema": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]*$"},
+                "example": examples.tenant(),
             }
         }
     return components
@@ -492,8 +526,10 @@ def _tenant_extension(service: Service) -> dict[str, Any] | None:
 def emit_openapi(service: Service) -> dict[str, Any]:
     """The OpenAPI 3.1 document of one service."""
     paths: dict[str, dict[str, Any]] = {}
+    foreign = _foreign_objects(service)
+    examples = ServiceExamples(service, {name: ext["fields"] for name, ext in foreign.items()})
     for api in service.apis:
-        paths.setdefault(api.path, {})[api.method.lower()] = _operation(api, service)
+        paths.setdefault(api.path, {})[api.method.lower()] = _operation(api, service, examples)
     info: dict[str, Any] = {
         "title": f"{service.project} {service.name}",
         "version": "1.0.0",
@@ -516,10 +552,10 @@ def emit_openapi(service: Service) -> dict[str, Any]:
             {"name": role, "tenant": service.tenant is not None and not is_platform_role(role)} for role in service.roles
         ],
         f"{X}data-objects": {o.name: _data_object_extension(o) for o in service.data_objects},
-        f"{X}foreign-objects": _foreign_objects(service),
+        f"{X}foreign-objects": foreign,
         f"{X}paging": {"default-page-row-count": DEFAULT_PAGE_ROW_COUNT, "max-page-row-count": MAX_PAGE_ROW_COUNT},
         "tags": [{"name": o.name, "description": o.description} for o in service.data_objects],
         "paths": paths,
-        "components": _components(service),
+        "components": _components(service, examples),
     }
     return doc

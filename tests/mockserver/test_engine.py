@@ -232,3 +232,20 @@ async def test_request_ids_are_unique_uuid_shaped_and_repeat_after_a_reset(make_
     assert len(set(first)) == 3
     await twin.call("POST", "/__twin/reset", json={})
     assert await request_ids() == first
+
+
+async def test_enum_filters_take_their_options_in_any_case_and_refuse_others_naming_them(make_twin):
+    # The spec types an enum filter by its options (for generators); the guide says any case goes.
+    twin = await make_twin(WORKFORCEOS)
+    url = "/subscriptionmanagement-api/v1/companysubscriptions"
+    as_ = ("workforceos", "babil-owner")
+    body = {"activationDate": "2027-01-04T00:00:00Z", "expiryDate": "2027-02-04T00:00:00Z", "status": "pending",
+            "ownerId": twin.persona(*as_)["userId"]}
+    status, body = await twin.call("POST", url, as_=as_, tenant="babil", json=body)
+    assert status == 201, body
+    for value in ("pending", "PENDING", "Pending"):
+        status, body = await twin.call("GET", f"{url}?status={value}", as_=as_, tenant="babil")
+        assert status == 200 and body["rowCount"] == 1, (value, body)
+    status, body = await twin.call("GET", f"{url}?status=archived", as_=as_, tenant="babil")
+    assert status == 400 and body["message"] == "errMsg_statusisNotAValidEnumOption"
+    assert body["detail"] == "status must be one of: active, inactive, pending, expired, null"

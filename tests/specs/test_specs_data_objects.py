@@ -81,7 +81,7 @@ def test_enum_component_property_keeps_the_guide_options_in_order(
 ) -> None:
     schema = component(specs[slug], obj)["properties"][prop]
     assert options_of(schema) == options
-    assert specs[slug]["x-twin-data-objects"][obj]["properties"][prop]["enum"] == options
+    assert specs[slug]["x-twin-data-objects"][obj]["properties"][prop]["options"] == options
 
 
 @pytest.mark.parametrize(("slug", "obj", "prop", "options"), ENUM_CASES)

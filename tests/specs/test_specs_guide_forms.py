@@ -97,7 +97,7 @@ def test_both_forms_of_a_guide_give_the_same_spec() -> None:
     validate_openapi(markdown)
     assert without_lines(markdown) == without_lines(text)
     assert markdown["x-twin-tenant"] == {"header": "x-clinic-code", "required": True, "object": "clinic"}
-    assert markdown["x-twin-data-objects"]["appointment"]["properties"]["visitStatus"]["enum"] == [
+    assert markdown["x-twin-data-objects"]["appointment"]["properties"]["visitStatus"]["options"] == [
         "scheduled", "checkedIn", "completed", "noShow"]
 
 

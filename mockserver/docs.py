@@ -1,0 +1,98 @@
+"""`/__twin/docs`: an API reference page per served service, rendered by Swagger UI.
+
+Swagger UI's files come from the `swagger-ui-py` package (installed with the twin) and are served
+from here, so the page works offline: nothing loads from a CDN. Each page reads its service's spec
+from `/__twin/docs/<slug>/openapi.json`, whose `servers` point at this twin (so "Try it out" calls
+it), and shows every operation with the spec's examples.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+PREFIX = "/__twin/docs"
+
+
+def swagger_ui_dir() -> Path:
+    """The directory of Swagger UI's distribution files shipped by `swagger-ui-py`."""
+    import swagger_ui
+
+    return Path(swagger_ui.__file__).resolve().parent / "static"
+
+
+def _world(request: web.Request):  # type: ignore[no-untyped-def]
+    from .app import WORLD
+
+    return request.app[WORLD]
+
+
+def _origin(request: web.Request) -> str:
+    from .app import SETTINGS
+
+    public = request.app[SETTINGS].get("public_url")
+    return str(public).rstrip("/") if public else f"{request.scheme}://{request.host}"
+
+
+def _page(title: str, body: str, head: str = "") -> web.Response:
+    text = (
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(title)}</title>{head}</head><body>{body}</body></html>\n"
+    )
+    return web.Response(text=text, content_type="text/html")
+
+
+async def index(request: web.Request) -> web.Response:
+    """Links to every served service's reference page."""
+    items = "".join(
+        f"<li><a href=\"{PREFIX}/{html.escape(slug)}\">{html.escape(state.spec.project)} "
+        f"{html.escape(state.spec.service)}</a> ({len(state.spec.operations)} operations)</li>"
+        for slug, state in _world(request).services.items()
+    )
+    return _page("twin API docs", f"<h1>API reference</h1><ul>{items}</ul>")
+
+
+async def spec(request: web.Request) -> web.Response:
+    """The service's OpenAPI document, its servers replaced by this twin."""
+    state = _world(request).services.get(request.match_info["slug"])
+    if state is None:
+        raise web.HTTPNotFound()
+    document: dict[str, Any] = dict(state.spec.document)
+    document["servers"] = [{"url": _origin(request) + state.spec.base_path, "description": "this twin"}]
+    return web.json_response(document, dumps=lambda value: json.dumps(value, default=str))
+
+
+async def page(request: web.Request) -> web.Response:
+    """Swagger UI for one service (`?expand=full` opens every operation)."""
+    slug = request.match_info["slug"]
+    state = _world(request).services.get(slug)
+    if state is None:
+        raise web.HTTPNotFound()
+    expansion = request.query.get("expand", "list")
+    if expansion not in ("list", "full", "none"):
+        expansion = "list"
+    config = {"url": f"{PREFIX}/{slug}/openapi.json", "dom_id": "#swagger-ui", "deepLinking": True,
+              "docExpansion": expansion, "defaultModelsExpandDepth": 0, "displayOperationId": True,
+              "tryItOutEnabled": False, "validatorUrl": None,
+              # Every operation open at once: plain-text examples render far faster than highlighted ones.
+              "syntaxHighlight": {"activated": expansion != "full"}}
+    head = f"<link rel=\"stylesheet\" href=\"{PREFIX}/static/swagger-ui.css\">"
+    body = (
+        "<div id=\"swagger-ui\"></div>"
+        f"<script src=\"{PREFIX}/static/swagger-ui-bundle.js\"></script>"
+        f"<script>window.ui = SwaggerUIBundle({json.dumps(config)});</script>"
+    )
+    return _page(f"{state.spec.project} {state.spec.service} — API reference", body, head)
+
+
+def add_routes(app: web.Application) -> None:
+    """Mount the docs pages and Swagger UI's static files."""
+    app.router.add_get(PREFIX, index)
+    app.router.add_get(f"{PREFIX}/", index)
+    app.router.add_static(f"{PREFIX}/static", swagger_ui_dir())
+    app.router.add_get(f"{PREFIX}/{{slug}}", page)
+    app.router.add_get(f"{PREFIX}/{{slug}}/openapi.json", spec)
