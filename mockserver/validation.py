@@ -14,11 +14,22 @@ from typing import Any
 
 import fastjsonschema
 
+from specs.emitter import UUID_PATTERN
+
 from .errors import ApiError
 
 DRAFT = "https://json-schema.org/draft/2019-09/schema"
 _TYPE_WORDS = {"integer": "Integer", "number": "Number", "boolean": "Boolean", "string": "String",
                "object": "Object", "array": "Array"}
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """A valid value in words: `word` completes `errMsg_<name>isNotAValid<word>`, `phrase` the
+    detail `<name> must be <phrase>`."""
+
+    word: str
+    phrase: str
 
 
 @dataclass
@@ -32,9 +43,19 @@ class CompiledParam:
     paging: bool
     check: Callable[[Any], None]
     coerce: Callable[[str], Any]
+    # What a valid value is, in the user's words, when the schema alone would only say "a pattern"
+    # (a list filter's options, a UUID, a date or special): (errMsg word, phrase). See `Expectation`.
+    expects: Expectation | None = None
+    # A list filter's `null` (matches an unset field) is taken whatever the schema says of values.
+    null_means_unset: bool = False
 
     def parse(self, raw: list[str]) -> Any:
         """Coerce and validate the raw string value(s); raises ApiError (400)."""
+        if self.null_means_unset and "null" in raw:
+            rest = [r for r in raw if r != "null"]
+            if not self.is_array:
+                return "null" if raw[-1] == "null" else self.parse(rest)
+            return [*self.parse(rest), "null"] if rest else ["null"]
         try:
             value: Any = [self.coerce(r) for r in raw] if self.is_array else self.coerce(raw[-1])
         except ValueError:
@@ -42,7 +63,7 @@ class CompiledParam:
         try:
             self.check(value)
         except fastjsonschema.JsonSchemaValueException as error:
-            raise describe(error, self.name) from None
+            raise describe(error, self.name, expects=self.expects) from None
         return value
 
     def _word(self) -> str:
@@ -96,8 +117,16 @@ def _type_error(name: str, word: str) -> ApiError:
     return ApiError(400, f"errMsg_{name}isNotAValid{word}", f"{name} has an invalid value")
 
 
-def describe(error: fastjsonschema.JsonSchemaValueException, name: str | None, body: Any = None) -> ApiError:
-    """Turn a schema failure into the guides' error message and a detail naming the field."""
+def _got(value: Any) -> str:
+    """The refused value as the detail quotes it (shortened: a detail is one line)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def describe(error: fastjsonschema.JsonSchemaValueException, name: str | None, body: Any = None,
+             expects: Expectation | None = None) -> ApiError:
+    """Turn a schema failure into the guides' error message and a detail naming the field, the
+    values it takes (never the schema's regex) and the value refused."""
     path = [p for p in (error.path or []) if p != "data"]
     # A parameter's errors name the parameter (its items have numeric paths that mean nothing to a user).
     field = name or ".".join(str(p) for p in path) or "body"
@@ -110,9 +139,13 @@ def describe(error: fastjsonschema.JsonSchemaValueException, name: str | None, b
         missing = [k for k in definition if not isinstance(holder, dict) or k not in holder]
         target = ".".join([*map(str, path), missing[0]]) if missing else field
         return ApiError(400, f"errMsg_{target.replace('.', '_')}isRequired", f"{target} is required")
+    if expects is not None and rule in ("enum", "pattern", "format"):
+        return ApiError(400, f"errMsg_{field}isNotAValid{expects.word}",
+                        f"{field} must be {expects.phrase}; got {_got(error.value)}")
     if rule == "enum":
         options = ", ".join(str(o) for o in definition if o is not None)
-        return ApiError(400, f"errMsg_{field}isNotAValidEnumOption", f"{field} must be one of: {options}")
+        return ApiError(400, f"errMsg_{field}isNotAValidEnumOption",
+                        f"{field} must be one of: {options}; got {_got(error.value)}")
     if rule == "format" and definition == "uuid":
         return ApiError(400, f"errMsg_{field}isNotAValidID", f"{field} must be a UUID")
     if rule == "format" and definition == "date-time":
@@ -123,6 +156,10 @@ def describe(error: fastjsonschema.JsonSchemaValueException, name: str | None, b
         if field == "body":
             return ApiError(400, "errMsg_bodyMustBeAJsonObject", "the request body must be a JSON object")
         return ApiError(400, f"errMsg_{field}isNotAValid{word}", f"{field} must be {'an' if word[0] in 'AIO' else 'a'} {word.lower()}")
+    if rule == "pattern" and UUID_PATTERN in str(definition):
+        return ApiError(400, f"errMsg_{field}isNotAValidID", f"{field} must be a UUID; got {_got(error.value)}")
     if rule == "pattern":
-        return ApiError(400, f"errMsg_{field}isNotAValidValue", f"{field} does not match {definition}")
+        # A pattern the twin cannot put in words: still say which field and value.
+        return ApiError(400, f"errMsg_{field}isNotAValidValue",
+                        f"{field} is not in the form the guide gives (pattern {definition}); got {_got(error.value)}")
     return ApiError(400, f"errMsg_{field}isNotValid", f"{field}: {error.message}")
