@@ -211,9 +211,8 @@ def filter_expectation(ext: dict[str, Any], obj: DataObjectSpec | None) -> Expec
 def _parameter_filter(compiled: CompiledParam, obj: DataObjectSpec) -> FilterDef:
     """A list's request parameter named like a property of the listed object (listEnrollments'
     `tutorProfileId`) filters that property like a declared filter does: exactly, `null` matching
-    an unset value, and echoed in the answer's `filters`."""
+    an unset value where its schema takes `null`, and echoed in the answer's `filters`."""
     prop = obj.properties[compiled.name]
-    compiled.null_means_unset = True
     ext = {"property": compiled.name, "type": prop["type"], "match": "enum" if prop["type"] == "Enum" else "exact",
            "caseInsensitive": prop["type"] == "Enum", "null": True}
     compiled.expects = compiled.expects or filter_expectation(ext, obj)

@@ -46,16 +46,9 @@ class CompiledParam:
     # What a valid value is, in the user's words, when the schema alone would only say "a pattern"
     # (a list filter's options, a UUID, a date or special): (errMsg word, phrase). See `Expectation`.
     expects: Expectation | None = None
-    # A list filter's `null` (matches an unset field) is taken whatever the schema says of values.
-    null_means_unset: bool = False
 
     def parse(self, raw: list[str]) -> Any:
         """Coerce and validate the raw string value(s); raises ApiError (400)."""
-        if self.null_means_unset and "null" in raw:
-            rest = [r for r in raw if r != "null"]
-            if not self.is_array:
-                return "null" if raw[-1] == "null" else self.parse(rest)
-            return [*self.parse(rest), "null"] if rest else ["null"]
         try:
             value: Any = [self.coerce(r) for r in raw] if self.is_array else self.coerce(raw[-1])
         except ValueError:
