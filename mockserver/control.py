@@ -78,7 +78,7 @@ async def spec_document(request: web.Request) -> web.Response:
 async def personas(request: web.Request) -> web.Response:
     """Every persona with a ready-to-use bearer token (`?project=` narrows it)."""
     world = _world(request)
-    project = request.query.get("project")
+    project = request.query.get("project") or None
     _known_project(world, project)
     return json_response({"personas": [p.public(world.auth.token_for(p)) for p in world.personas(project)]}, 200)
 
@@ -97,7 +97,7 @@ async def login(request: web.Request) -> web.Response:
     data = await _json(request)
     if not isinstance(data, dict) or not data.get("persona"):
         raise ApiError(400, "errMsg_personaIsRequired", "give 'persona' (and 'project' when names repeat)")
-    project = data.get("project")
+    project = data.get("project") or None
     _known_project(world, project)
     matches = [p for p in world.personas(project) if p.name == data["persona"] or p.email == data["persona"]]
     if not matches:
