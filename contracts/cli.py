@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
     from .report import render_html, render_json, render_junit, render_text
     from .runner import verify
+    from .spec import SpecFileError
 
     try:
         config = load_config(args.config)
@@ -100,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         target = build_target(base_url=args.base_url, env_name=args.env, specs=args.spec or None, config=config,
                               discover=not args.no_discovery, settings=_settings(args),
                               control_token=args.control_token)
-    except GuideError as error:  # one line per guide or spec file refused
+    except (GuideError, SpecFileError) as error:  # one line per guide or spec file refused
         for line in str(error).splitlines():
             print(f"error: {line}", file=sys.stderr)
         return 2

@@ -232,9 +232,22 @@ def parse_spec(doc: dict[str, Any], path: Path) -> ServiceSpec:
 def load_spec(path: str | Path) -> ServiceSpec:
     """Load (once) the spec at `path`."""
     resolved = Path(path).resolve()
-    with resolved.open(encoding="utf-8") as handle:
-        doc = yaml.load(handle, Loader=_LOADER)  # the C loader reads a spec ~10× faster
+    try:
+        with resolved.open(encoding="utf-8") as handle:
+            doc = yaml.load(handle, Loader=_LOADER)  # the C loader reads a spec ~10× faster
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        raise SpecFileError(f"{path}: not a readable spec ({where}{getattr(error, 'problem', None) or error})") from None
+    except UnicodeDecodeError as error:
+        raise SpecFileError(f"{path}: not a readable spec (not UTF-8 text: {error.reason})") from None
+    if not isinstance(doc, dict) or "openapi" not in doc or not isinstance(doc.get("paths"), dict):
+        raise SpecFileError(f"{path}: not an OpenAPI spec (no 'openapi' and 'paths' keys)")
     return parse_spec(doc, resolved)
+
+
+class SpecFileError(ValueError):
+    """A spec file that cannot be read as an OpenAPI spec (the message names the file)."""
 
 
 def default_spec_paths() -> list[Path]:

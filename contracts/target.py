@@ -213,7 +213,12 @@ def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -
     """The config file as a dict (`{}` without one), `${VAR}` and `${VAR:-default}` expanded."""
     if path is None:
         return {}
-    text = Path(path).read_text(encoding="utf-8")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read the config ({getattr(error, 'strerror', None) or error})") from None
     try:
         data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as error:

@@ -204,13 +204,22 @@ def add_service_routes(app: web.Application, world: World, *, read_cache: bool =
         for op in spec.operations:
             handler = OperationHandler(world, state, op, workflow, read_cache=read_cache)
             path = spec.base_path + op.path
-            app.router.add_route(op.method, path, handler.handle)
             lower = spec.base_path + "".join(
                 part if part.startswith("{") else part.lower() for part in _segments(op.path)
             )
-            if lower != path:
-                app.router.add_route(op.method, lower, handler.handle)
+            for route in dict.fromkeys([path, lower]):
+                _add_route(app, op.method, route, handler.handle)
     return workflows
+
+
+def _add_route(app: web.Application, method: str, path: str, handler: Any) -> None:
+    """A route as the backends' (Express) router takes it: with or without a trailing slash, and a
+    GET also answering HEAD (its headers, no body)."""
+    for variant in (path, path.rstrip("/") + "/") if path != "/" else (path,):
+        if method == "GET":
+            app.router.add_get(variant, handler, allow_head=True)
+        else:
+            app.router.add_route(method, variant, handler)
 
 
 def mount_stripe(app: web.Application, world: World, workflows: dict[str, Workflow], *, seed: int = 0) -> FakeStripe:

@@ -49,6 +49,8 @@ class Context:
     app: Any = None
     headers: Any = None
     raw_body: bytes = b""
+    # Query parameters the operation does not declare ({name, values, ignored}), echoed by lists.
+    ignored: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def system(cls, world: World, state: ServiceState) -> Context:

@@ -80,8 +80,16 @@ async def spec_document(request: web.Request) -> web.Response:
 async def personas(request: web.Request) -> web.Response:
     """Every persona with a ready-to-use bearer token (`?project=` narrows it)."""
     world = _world(request)
-    project = request.query.get("project")
+    project = request.query.get("project") or None
+    _known_project(world, project)
     return json_response({"personas": [p.public(world.auth.token_for(p)) for p in world.personas(project)]}, 200)
+
+
+def _known_project(world, project: Any) -> None:  # type: ignore[no-untyped-def]
+    """404 naming `project` and the known ones when the twin serves no such project (None: any)."""
+    if project is not None and project not in world.projects:
+        raise ApiError(404, "errMsg_projectNotFound",
+                       f"no project {project!r}; the twin serves: {', '.join(sorted(world.projects))}")
 
 
 @_guarded
@@ -91,9 +99,15 @@ async def login(request: web.Request) -> web.Response:
     data = await _json(request)
     if not isinstance(data, dict) or not data.get("persona"):
         raise ApiError(400, "errMsg_personaIsRequired", "give 'persona' (and 'project' when names repeat)")
-    matches = [p for p in world.personas(data.get("project")) if p.name == data["persona"] or p.email == data["persona"]]
+    project = data.get("project") or None
+    _known_project(world, project)
+    matches = [p for p in world.personas(project) if p.name == data["persona"] or p.email == data["persona"]]
     if not matches:
-        raise ApiError(404, "errMsg_personaNotFound", f"no persona {data['persona']!r}; see GET {PREFIX}/personas")
+        where = f"project {project!r}" if project else "any project"
+        names = sorted({p.name for p in world.personas(project)})
+        raise ApiError(404, "errMsg_personaNotFound",
+                       f"no persona {data['persona']!r} in {where}; its personas: {', '.join(names)} "
+                       f"(GET {PREFIX}/personas lists them with roles)")
     if len(matches) > 1:
         raise ApiError(400, "errMsg_projectIsRequired", f"{data['persona']!r} exists in several projects; give 'project'")
     persona = matches[0]

@@ -213,9 +213,14 @@ def _callers_own(ctx: Context, obj: DataObjectSpec) -> dict[str, Any]:
 
 
 def save(ctx: Context, record: dict[str, Any], changes: dict[str, Any], obj: DataObjectSpec | None = None) -> dict[str, Any]:
-    """Apply `changes` to `record` as a new version (recordVersion + 1, updatedAt now)."""
+    """Apply `changes` to `record` as a new version (recordVersion + 1, updatedAt now).
+
+    Changes that change nothing (none, or every value as stored) leave the record as it was, version
+    and updatedAt included: a version counts changes, so a client can tell that nothing moved."""
     obj = obj or ctx.obj
     updated = {**record, **normalize(obj, changes)}
+    if updated == record:
+        return record
     if not mutants.is_active(VERSION_FROZEN):
         updated["recordVersion"] = int(record.get("recordVersion") or 0) + 1
     updated["updatedAt"] = isoformat(ctx.now)

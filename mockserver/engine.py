@@ -79,6 +79,8 @@ class OperationHandler:
         self.project = state.spec.project
         self.tenant_header = state.spec.tenant_header
         self.reads_query = bool(op.query_params or op.filters or op.paging_params)
+        self.declared_query = frozenset([*(p.name for p in op.query_params), *(f.name for f in op.filters),
+                                         *op.paging_params])
         # The generic reads are memoized between writes (see readcache.py); a workflow's own
         # handlers may depend on more than the tables (Stripe, time), so they always run.
         generic_read = op.method == "GET" and op.action in ("get", "list") and op.api not in workflow.handlers
@@ -184,7 +186,8 @@ class OperationHandler:
         for flt in op.filters:
             raw = query_args.getall(flt.name, None)
             if raw:
-                filters[flt.name] = flt.param.parse(raw)
+                value = flt.param.parse(raw)
+                filters[flt.name] = value if isinstance(value, list) else [value]
         page_number, page_size = 1, self.state.spec.default_page_size
         for name, param in op.paging_params.items():
             raw = query_args.getall(name, None)
@@ -197,11 +200,19 @@ class OperationHandler:
             # What a body may change: one rule for every operation (bodyrule.py). A signed webhook's
             # body is Stripe's event, read whole by its handler.
             body = op.body_rule.apply(body)
+        ignored = self._ignored(request) if op.is_list and request.query_string else []
         return Context(
             world=self.world, state=self.state, op=op, workflow=self.workflow, identity=identity, company=company,
             path=path, query=query, filters=filters, body=body, page_number=page_number, page_size=page_size,
-            now=self.world.clock.now(), app=request.app, headers=request.headers, raw_body=raw,
+            now=self.world.clock.now(), app=request.app, headers=request.headers, raw_body=raw, ignored=ignored,
         )
+
+    def _ignored(self, request: web.Request) -> list[dict[str, Any]]:
+        """The query parameters the guide does not declare for this list, as `filters` echoes them:
+        ignored, like the backends ignore them, but shown, so a misspelt filter is not a mystery."""
+        args = request.query
+        return [{"name": name, "values": args.getall(name), "ignored": True}
+                for name in dict.fromkeys(args) if name not in self.declared_query]
 
     async def _body(self, request: web.Request) -> tuple[bytes, dict[str, Any]]:
         op = self.op
@@ -242,5 +253,6 @@ class OperationHandler:
         return envelope.success(
             status=status, elapsed_ms=round((time.perf_counter() - started) * 1000, 3), user_id=ctx.user_id,
             session_id=ctx.identity.session_id, request_id=self.world.request_id(), data_name=op.data_name,
-            method=op.method, action=op.action, data=data, page=page, filters=result.filters, extra=extra,
+            method=op.method, action=op.action, data=data, page=page,
+            filters=[*result.filters, *ctx.ignored] if ctx.ignored else result.filters, extra=extra,
         )

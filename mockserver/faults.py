@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import ApiError
@@ -20,6 +20,7 @@ class Fault:
     latency_ms: int = 0
     remaining: int | None = 1
     message: str = "errMsg_injectedFault"
+    count: int | None = 1  # as given; `remaining` counts down from it
 
     def __post_init__(self) -> None:
         # A pattern is a glob (`*/v1/enrollments*`) unless it is written as /regex/.
@@ -32,7 +33,10 @@ class Fault:
         return (self.method in ("*", method.upper())) and bool(self._regex.match(path))
 
     def public(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+        """The fault as the control API shows it, in the names it is given by (`latencyMs`, `count`),
+        with `remaining`: the uses left (null: forever)."""
+        return {"path": self.path, "method": self.method, "status": self.status, "latencyMs": self.latency_ms,
+                "count": self.count, "remaining": self.remaining, "message": self.message}
 
 
 def fault_from_json(data: Any) -> Fault:
@@ -51,7 +55,7 @@ def fault_from_json(data: Any) -> Fault:
     if status is None and not latency:
         raise ApiError(400, "errMsg_faultDoesNothing", "give a status, a latencyMs, or both")
     return Fault(path=data["path"], method=str(data.get("method", "*")).upper(), status=status, latency_ms=latency,
-                 remaining=count, message=str(data.get("message") or "errMsg_injectedFault"))
+                 remaining=count, message=str(data.get("message") or "errMsg_injectedFault"), count=count)
 
 
 class FaultSet:

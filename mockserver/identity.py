@@ -65,6 +65,23 @@ def system_identity(project: str, name: str = "stripe-webhook") -> Identity:
                     company_id=None, session_id=name, name=name)
 
 
+def refusal(error: jwt.PyJWTError) -> str:
+    """Why a token was refused, in a client developer's words (not the JWT library's)."""
+    if isinstance(error, jwt.ExpiredSignatureError):
+        return "the token has expired (its exp is in the past); log in again for a new one"
+    if isinstance(error, jwt.ImmatureSignatureError):
+        return "the token is not valid yet (its nbf or iat is in the future)"
+    if isinstance(error, jwt.InvalidSignatureError):
+        return "the token's signature is wrong: it was not issued by this twin (or was changed after)"
+    if isinstance(error, jwt.InvalidAlgorithmError):
+        return "the token is signed with an algorithm the twin does not use (it signs HS256)"
+    if isinstance(error, jwt.MissingRequiredClaimError):
+        return f"the token lacks the claim {error.claim!r}: it was not issued by this twin"
+    if isinstance(error, jwt.DecodeError):
+        return "the token is malformed: a JWT is three base64url parts separated by dots (header.payload.signature)"
+    return f"the token is not valid: {error}"
+
+
 class Authenticator:
     """Issues and checks the twin's bearer tokens."""
 
@@ -111,7 +128,9 @@ class Authenticator:
         if identity is None:
             identity = self._decode(token)
         if identity.project != project:
-            raise unauthorized("errMsg_tokenIsForAnotherProject", f"this token belongs to project {identity.project}")
+            raise unauthorized("errMsg_tokenIsForAnotherProject",
+                               f"this token was issued for project {identity.project!r}, this service belongs to "
+                               f"{project!r}: log in to {project!r} (POST /__twin/login)")
         if identity.login and identity.session_id not in self.sessions:
             raise unauthorized("errMsg_sessionNotFound", "the session of this token has ended (logout or reset); log in again")
         return identity
@@ -120,7 +139,7 @@ class Authenticator:
         try:
             claims = jwt.decode(token, self.secret, algorithms=["HS256"], options={"require": ["userId", "role", "project"]})
         except jwt.PyJWTError as error:
-            raise unauthorized("errMsg_invalidToken", f"the token was refused: {error}") from None
+            raise unauthorized("errMsg_invalidToken", refusal(error)) from None
         identity = Identity(
             user_id=str(claims["userId"]), role=str(claims["role"]), project=str(claims["project"]),
             tenant=claims.get("tenant"), company_id=claims.get("companyId"),

@@ -15,7 +15,7 @@ from typing import Any
 from specs.build import LoadedSpec, load_spec
 
 from .bodyrule import BodyRule
-from .validation import CompiledParam, compile_body, compile_param
+from .validation import CompiledParam, Expectation, compile_body, compile_param
 
 X = "x-twin-"
 
@@ -211,13 +211,53 @@ def load_service(source: str | Path | LoadedSpec) -> ServiceSpec:
     return service
 
 
+def filter_expectation(ext: dict[str, Any], obj: DataObjectSpec | None) -> Expectation | None:
+    """A filter's valid values in words (None for a text filter, which takes any text)."""
+    unset = ", or null (unset)" if ext.get("null") else ""
+    kind = ext.get("type")
+    if ext.get("match") == "enum" or kind == "Enum":
+        prop = obj.properties.get(ext.get("property", ""), {}) if obj else {}
+        options = prop.get("options") or prop.get("enum") or []
+        if not options:
+            return None
+        case = " (any letter case)" if ext.get("caseInsensitive") else ""
+        return Expectation("EnumOption", f"one of: {', '.join(map(str, options))}{case}{unset}")
+    if kind == "ID":
+        return Expectation("ID", f"a UUID{unset}")
+    if ext.get("match") == "date" or kind == "Date":
+        specials = ", ".join(ext.get("specials") or [])
+        return Expectation("Date", "a day (2024-01-15), an ISO-8601 instant"
+                           + (f" or one of {specials}" if specials else "") + unset)
+    if kind == "Boolean":
+        return Expectation("Boolean", f"true or false{unset}")
+    if kind in ("Integer", "Number", "Double"):
+        return Expectation("Number", f"a number{unset}")
+    return None
+
+
+def _parameter_filter(compiled: CompiledParam, obj: DataObjectSpec) -> FilterDef:
+    """A list's request parameter named like a property of the listed object (listEnrollments'
+    `tutorProfileId`) filters that property like a declared filter does: exactly, `null` matching
+    an unset value where its schema takes `null`, and echoed in the answer's `filters`."""
+    prop = obj.properties[compiled.name]
+    ext = {"property": compiled.name, "type": prop["type"], "match": "enum" if prop["type"] == "Enum" else "exact",
+           "caseInsensitive": prop["type"] == "Enum", "null": True}
+    compiled.expects = compiled.expects or filter_expectation(ext, obj)
+    return FilterDef(name=compiled.name, property=compiled.name, type=prop["type"], match=ext["match"],
+                     case_insensitive=ext["caseInsensitive"], null=True, specials=(), is_array=bool(prop.get("isArray")),
+                     param=compiled)
+
+
 def _operation(service: ServiceSpec, doc: dict[str, Any], path: str, method: str, op: dict[str, Any]) -> Operation:
     params = [_resolve(doc, p) for p in op.get("parameters", [])]
     path_params, query_params, header_params, filters = [], [], [], []
+    data_object = op.get(f"{X}data-object")
+    obj = service.data_objects.get(data_object) if data_object else None
     for param in params:
         compiled = compile_param(param)
         if f"{X}filter" in param:
             ext = param[f"{X}filter"]
+            compiled.expects = filter_expectation(ext, obj)
             filters.append(FilterDef(
                 name=param["name"], property=ext["property"], type=ext["type"], match=ext["match"],
                 case_insensitive=ext["caseInsensitive"], null=ext["null"], specials=tuple(ext["specials"]),
@@ -225,13 +265,14 @@ def _operation(service: ServiceSpec, doc: dict[str, Any], path: str, method: str
             ))
         elif param["in"] == "path":
             path_params.append(compiled)
+        elif param["in"] == "query" and op[f"{X}list"] and obj is not None and param["name"] in obj.properties \
+                and not compiled.paging:
+            filters.append(_parameter_filter(compiled, obj))
         elif param["in"] == "query":
             query_params.append(compiled)
         elif param["in"] == "header":
             header_params.append(compiled)
     body_schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
-    data_object = op.get(f"{X}data-object")
-    obj = service.data_objects.get(data_object) if data_object else None
     status = int(op[f"{X}status"])
     success = _resolve(doc, _resolve(doc, op["responses"][str(status)])["content"]["application/json"]["schema"])
     answer = success_properties(doc, success)

@@ -14,13 +14,22 @@ from typing import Any
 
 import fastjsonschema
 
-from specs.values import DATETIME_PATTERN
+from specs.values import DATETIME_PATTERN, UUID_PATTERN
 
 from .errors import ApiError
 
 DRAFT = "https://json-schema.org/draft/2019-09/schema"
 _TYPE_WORDS = {"integer": "Integer", "number": "Number", "boolean": "Boolean", "string": "String",
                "object": "Object", "array": "Array"}
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """A valid value in words: `word` completes `errMsg_<name>isNotAValid<word>`, `phrase` the
+    detail `<name> must be <phrase>`."""
+
+    word: str
+    phrase: str
 
 
 @dataclass
@@ -34,6 +43,9 @@ class CompiledParam:
     paging: bool
     check: Callable[[Any], None]
     coerce: Callable[[str], Any]
+    # What a valid value is, in the user's words, when the schema alone would only say "a pattern"
+    # (a list filter's options, a UUID, a date or special): (errMsg word, phrase). See `Expectation`.
+    expects: Expectation | None = None
 
     def parse(self, raw: list[str]) -> Any:
         """Coerce and validate the raw string value(s); raises ApiError (400)."""
@@ -44,7 +56,7 @@ class CompiledParam:
         try:
             self.check(value)
         except fastjsonschema.JsonSchemaValueException as error:
-            raise describe(error, self.name) from None
+            raise describe(error, self.name, expects=self.expects) from None
         return value
 
     def _word(self) -> str:
@@ -153,8 +165,16 @@ def _type_error(name: str, word: str) -> ApiError:
     return ApiError(400, f"errMsg_{name}isNotAValid{word}", f"{name} has an invalid value")
 
 
-def describe(error: fastjsonschema.JsonSchemaValueException, name: str | None, body: Any = None) -> ApiError:
-    """Turn a schema failure into the guides' error message and a detail naming the field."""
+def _got(value: Any) -> str:
+    """The refused value as the detail quotes it (shortened: a detail is one line)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def describe(error: fastjsonschema.JsonSchemaValueException, name: str | None, body: Any = None,
+             expects: Expectation | None = None) -> ApiError:
+    """Turn a schema failure into the guides' error message and a detail naming the field, the
+    values it takes (never the schema's regex) and the value refused."""
     path = [p for p in (error.path or []) if p != "data"]
     # A parameter's errors name the parameter (its items have numeric paths that mean nothing to a user).
     field = name or ".".join(str(p) for p in path) or "body"
@@ -167,9 +187,13 @@ def describe(error: fastjsonschema.JsonSchemaValueException, name: str | None, b
         missing = [k for k in definition if not isinstance(holder, dict) or k not in holder]
         target = ".".join([*map(str, path), missing[0]]) if missing else field
         return ApiError(400, f"errMsg_{target.replace('.', '_')}isRequired", f"{target} is required")
+    if expects is not None and rule in ("enum", "pattern", "format"):
+        return ApiError(400, f"errMsg_{field}isNotAValid{expects.word}",
+                        f"{field} must be {expects.phrase}; got {_got(error.value)}")
     if rule == "enum":
         options = ", ".join(str(o) for o in definition if o is not None)
-        return ApiError(400, f"errMsg_{field}isNotAValidEnumOption", f"{field} must be one of: {options}")
+        return ApiError(400, f"errMsg_{field}isNotAValidEnumOption",
+                        f"{field} must be one of: {options}; got {_got(error.value)}")
     if rule == "format" and definition == "uuid":
         return ApiError(400, f"errMsg_{field}isNotAValidID", f"{field} must be a UUID")
     if rule == "format" and definition == "date-time":
@@ -183,6 +207,10 @@ def describe(error: fastjsonschema.JsonSchemaValueException, name: str | None, b
     if rule == "pattern" and definition == DATETIME_PATTERN:
         return ApiError(400, f"errMsg_{field}isNotAValidDate",
                         f"{field} must be an ISO-8601 date-time on a real calendar day, e.g. 2024-03-19T12:13:54.124Z")
+    if rule == "pattern" and UUID_PATTERN in str(definition):
+        return ApiError(400, f"errMsg_{field}isNotAValidID", f"{field} must be a UUID; got {_got(error.value)}")
     if rule == "pattern":
-        return ApiError(400, f"errMsg_{field}isNotAValidValue", f"{field} does not match {definition}")
+        # A pattern the twin cannot put in words: still say which field and value.
+        return ApiError(400, f"errMsg_{field}isNotAValidValue",
+                        f"{field} is not in the form the guide gives (pattern {definition}); got {_got(error.value)}")
     return ApiError(400, f"errMsg_{field}isNotValid", f"{field}: {error.message}")

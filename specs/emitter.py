@@ -144,8 +144,13 @@ def _filter_extension(flt: FilterParam, obj: DataObject | None) -> dict[str, Any
     }
 
 
-def _parameter(param: Parameter, example: Any) -> dict[str, Any]:
+def _parameter(param: Parameter, example: Any, *, filters: bool = False) -> dict[str, Any]:
     schema = value_schema(param.type, is_array=param.is_array, enum=param.enum)
+    if filters and not param.is_array and param.type in ("ID", "Enum"):
+        # A list's parameter named like a property of the listed object filters that property (the
+        # twin applies it like a declared filter), so, as for a filter, `null` asks for the unset ones.
+        schema = ({"type": "string", "pattern": f"^({UUID_PATTERN}|null)$"} if param.type == "ID"
+                  else {**schema, "enum": [*schema.get("enum", []), "null"]})
     out: dict[str, Any] = {"name": param.name, "in": param.location, "required": param.location == "path" or param.required}
     if param.description:
         out["description"] = param.description
@@ -323,7 +328,8 @@ def _success_schema(api: Api, obj: DataObject | None) -> dict[str, Any]:
 
 def _operation(api: Api, service: Service, examples: ServiceExamples) -> dict[str, Any]:
     obj = service.data_object(api.data_object) if api.data_object else None
-    params = [_parameter(p, examples.parameter(api, p, obj))
+    properties = {prop.name for prop in obj.properties} if obj is not None and api.response.is_list else set()
+    params = [_parameter(p, examples.parameter(api, p, obj), filters=p.location == "query" and p.name in properties)
               for p in api.parameters if p.location in ("path", "query", "header")]
     for flt in api.filters:
         params.append({

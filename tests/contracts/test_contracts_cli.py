@@ -44,6 +44,21 @@ def test_unusable_options_exit_2(tmp_path: Path):
     assert result.returncode == 2 and "NO_SUCH_VARIABLE_XYZ" in result.stderr
 
 
+def test_an_unusable_spec_or_config_file_is_named_in_one_line(tmp_path: Path):
+    broken, not_a_spec, binary = tmp_path / "broken.yaml", tmp_path / "notspec.yaml", tmp_path / "binary.yaml"
+    broken.write_text("a: [\n")
+    not_a_spec.write_text("a: 1\n")
+    binary.write_bytes(b"\xff\xfe\x00junk")
+    for path, why in ((broken, "not a readable spec (line 2, column 1"), (not_a_spec, "not an OpenAPI spec"),
+                      (binary, "not a readable spec (not UTF-8 text")):
+        result = twin_verify("--spec", str(path), "--base-url", "http://127.0.0.1:9")
+        assert result.returncode == 2 and result.stderr.startswith(f"error: {path}: {why}"), result.stderr
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    missing = tmp_path / "missing.yaml"
+    result = twin_verify("--config", str(missing))
+    assert result.returncode == 2 and result.stderr.strip() == f"error: {missing}: no such config file"
+
+
 def test_verify_passes_a_clean_twin_and_writes_reports(twin_url: str, tmp_path: Path):
     junit, page, data = tmp_path / "r.xml", tmp_path / "r.html", tmp_path / "r.json"
     result = twin_verify("--base-url", twin_url, "--spec", "tutorhub", "--layers", "probes,scenarios",

@@ -105,7 +105,8 @@ async def test_a_wrong_type_an_invalid_id_and_an_unknown_enum_option_are_400s(ma
     status, answer = await twin.call("POST", f"{BASE}/enrollmentpayment", as_=ADMIN, json=payment_body(paymentId=42))
     assert status == 400 and answer["message"] == "errMsg_paymentIdisNotAValidString"
     status, answer = await twin.call("POST", f"{BASE}/enrollmentpayment", as_=ADMIN, json=payment_body(orderId="nope"))
-    assert status == 400 and answer["message"] == "errMsg_orderIdisNotAValidValue"
+    assert status == 400 and answer["message"] == "errMsg_orderIdisNotAValidID"
+    assert answer["detail"] == "orderId must be a UUID; got 'nope'"
     status, answer = await twin.call("GET", f"{BASE}/enrollmentpayment/not-a-uuid", as_=ADMIN)
     assert status == 400 and "sys_enrollmentPaymentId" in answer["message"]
     status, answer = await twin.call("GET", f"{BASE}/enrollments?paymentConfirmation=bogus", as_=ADMIN)

@@ -374,3 +374,21 @@ def test_a_filter_named_like_a_request_parameter_leaves_one_parameter_of_that_na
     validate_openapi(spec)
     listed = [p.get("name") for p in operation_by_id(spec, "listAppointments")["parameters"]]
     assert listed.count("reason") == 1
+
+
+def test_a_lists_id_or_enum_parameter_named_like_a_property_also_takes_null(synthetic: SyntheticGuide) -> None:
+    """Such a parameter filters its property (the twin applies it like a declared filter), so, like
+    a filter, `null` asks for the records where it is unset; elsewhere an ID stays a UUID."""
+    synthetic.apis["listAppointments"] = synthetic.api_section(
+        "List Appointments", "listAppointments", "GET", "/v1/appointments", default="list",
+        params=[("petId", "ID", "false", "query"), ("visitStatus", "Enum", "false", "query")],
+        response=synthetic.envelope("appointments", "GET", "list", [APPOINTMENT_RECORD, {}, {}], paging=True),
+    )
+    spec = emit(synthetic)
+    params = parameters(spec, operation_by_id(spec, "listAppointments"))
+    uuid = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    assert params[("query", "petId")]["schema"] == {"type": "string", "pattern": f"^({uuid}|null)$"}
+    assert params[("query", "visitStatus")]["schema"]["enum"] == [*VISIT_STATUSES, "null"]
+    get = parameters(spec, operation_by_id(spec, "getAppointment"))
+    assert get[("path", "appointmentId")]["schema"]["format"] == "uuid"
+    validate_openapi(spec)
