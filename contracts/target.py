@@ -180,6 +180,7 @@ class Settings:
     timeout: float = 10.0
     payment_wait: float = 10.0
     jobs: int = 3
+    cleanup: bool = True  # delete what the run created (and report what it cannot)
 
 
 @dataclass
@@ -366,7 +367,7 @@ def _settings(config: dict[str, Any], overrides: Mapping[str, Any]) -> Settings:
     settings = Settings()
     mapping = {"maxExamples": "max_examples", "seed": "seed", "phases": "phases", "statefulSteps": "stateful_steps",
                "excludeChecks": "exclude_checks", "layers": "layers", "only": "only", "timeout": "timeout",
-               "paymentWait": "payment_wait", "jobs": "jobs"}
+               "paymentWait": "payment_wait", "jobs": "jobs", "cleanup": "cleanup"}
     for key, attr in mapping.items():
         if key in config:
             value = config[key]

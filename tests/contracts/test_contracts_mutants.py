@@ -27,6 +27,9 @@ MATRIX: list[tuple[str, str, str | None, tuple[str, ...]]] = [
     ("version-frozen", "tutorhub", "crud.", ("crud.lifecycle/update-increments-version",)),
     ("filter-ignored", "tutorhub", "filters.", ("filters.exact/returns-exactly-matching",)),
     ("paging-total-wrong", "tutorhub", "paging.", ("paging.consistent/pages-partition-the-list",)),
+    ("filter-first-value-only", "tutorhub", "filters.", ("filters.exact/repeated-means-any-of",)),
+    ("filter-null-ignored", "tutorhub", "filters.", ("filters.exact/null-matches-unset",)),
+    ("date-special-ignored", "airbnb", "filters.", ("filters.exact/date-special-",)),
     ("slot-double-booking", "tutorhub", "tutorhub.slot-double-booking", ("tutorhub.slot-double-booking/booked-slot-refused",)),
     ("refund-before-first-lesson", "tutorhub", "tutorhub.refund-window", ("tutorhub.refund-window/refund-refused-before-first-lesson",)),
     ("refund-twice", "tutorhub", "tutorhub.refund-window", ("tutorhub.refund-window/refund-only-once",)),
@@ -88,6 +91,7 @@ MATRIX: list[tuple[str, str, str | None, tuple[str, ...]]] = [
     ("list-omits-newest", "tutorhub", None, ("crud.lifecycle/list-includes-created",)),
     ("get-wrong-id", "tutorhub", None, ("crud.lifecycle/get-returns-created",)),
     ("delete-not-soft", "tutorhub", None, ("crud.lifecycle/delete-is-soft",)),
+    ("owner-changes-on-update", "tutorhub", "crud.", ("crud.lifecycle/owner-unchanged",)),
 ]
 
 

@@ -1,0 +1,238 @@
+"""Coverage instead of skips: make every operation answer at least once with success, on any guide.
+
+The response rules (envelope, record keys, enums, value types) are only worth something on an
+operation that answered a success. The other scenarios reach most operations; this one runs after
+them and calls each operation that has not answered a success yet, with records it prepares from
+the spec alone:
+
+- one record of each data object the operations need, made by the project's recipe when there is
+  one, else from the create operation's body parameters — values taken from records the run already
+  made or can read, relations filled with the ids of such records (`user` relations with the
+  caller's own id), the rest synthesized from the guide's types and enum options;
+- path parameters from those records (`<object>Id` = a record's id, other names = a record's field
+  of that name, `userId` = the caller's);
+- as each identity in turn (the one Schemathesis calls as first), until one answers 2xx.
+
+Operations that change or delete records only ever touch records this run created. Whatever still
+never answered a success is a coverage gap in the report (a warning; `--fail-on-gaps` fails).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..client import Api, Reply
+from ..spec import OperationFacts, PropertyFacts
+from ..target import Identity
+from .base import ScenarioContext, Skip, scenario
+from .common import any_tenant, list_all, tenant_for
+from .recipes import recipes_for
+
+# Order in which operations are tried: what makes records first, what removes them last.
+_ORDER = {"create": 0, "get": 1, "list": 2, "update": 3, "delete": 4}
+
+
+def _identities(ctx: ScenarioContext) -> list[Identity]:
+    first = ctx.target.generated_identity()
+    out = [first] if first is not None and first.token else []
+    out += [i for i in ctx.target.identities.values() if i.token and i not in out]
+    return out
+
+
+def _tenant(ctx: ScenarioContext, identity: Identity) -> str | None:
+    if not ctx.spec.tenant_header:
+        return None
+    return identity.tenant or any_tenant(ctx)
+
+
+class Pool:
+    """Records by data object: those this run created first (they may be changed), then readable ones."""
+
+    def __init__(self, ctx: ScenarioContext) -> None:
+        self.ctx = ctx
+        self.own: dict[str, list[dict[str, Any]]] = {}
+        self.seen: dict[str, list[dict[str, Any]]] = {}
+
+    def add(self, obj: str, record: dict[str, Any], own: bool) -> None:
+        target = self.own if own else self.seen
+        rows = target.setdefault(obj, [])
+        if all(r.get("id") != record.get("id") for r in rows):
+            rows.append(record)
+
+    def load(self) -> None:
+        """Read every list the identities can read; rows this run created count as its own."""
+        created = self.ctx.tally.ledger.ids(self.ctx.target.name)
+        for op in self.ctx.spec.operations.values():
+            if not (op.action == "list" and op.method == "GET" and op.data_object in self.ctx.spec.objects):
+                continue
+            for identity in _identities(self.ctx):
+                if op.path_params and (op.path_params != ("userId",) or not identity.user_id):
+                    continue
+                api = self.ctx.api(identity.name)
+                rows, _ = list_all(api, op, path={"userId": identity.user_id} if op.path_params else None,
+                                       tenant=_tenant(self.ctx, identity), limit=200)
+                for row in rows:
+                    if isinstance(row.get("id"), str):
+                        self.add(op.data_object, row, row["id"] in created)
+
+    def records(self, obj: str, writable: bool) -> list[dict[str, Any]]:
+        return list(self.own.get(obj, [])) + ([] if writable else list(self.seen.get(obj, [])))
+
+    def value(self, name: str, obj: str, writable: bool) -> Any:
+        """A value for a parameter called `name` of an operation on `obj`, from the pool (None: none).
+        For an operation that writes (`writable`), ids are only ever those of records this run made."""
+        if name in ("id", f"{obj}Id"):
+            rows = self.records(obj, writable)
+            return rows[-1]["id"] if rows else None
+        if name.endswith("Id") and name[:-2] in self.ctx.spec.objects:
+            rows = self.records(name[:-2], writable)
+            return rows[-1]["id"] if rows else None
+        own_ids = {r.get("id") for rows in self.own.values() for r in rows}
+        for source in [obj, *[o for o in self.ctx.spec.objects if o != obj]]:
+            for row in reversed(self.records(source, writable)):
+                value = row.get(name)
+                if value in (None, "", []):
+                    continue
+                if writable and _looks_like_id(value) and value not in own_ids:
+                    continue  # never aim a write at a record someone else owns
+                return value
+        return None
+
+
+def _looks_like_id(value: Any) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def synthesize(prop: PropertyFacts | None, name: str, tag: str) -> Any:
+    """A value of the guide's type for a property no record offers."""
+    kind = (prop.type if prop else "String").lower()
+    if prop is not None and prop.enum:
+        value: Any = prop.enum[0]
+    elif kind == "id":
+        value = str(uuid.uuid4())
+    elif kind == "date":
+        value = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    elif kind == "integer":
+        value = 1
+    elif kind in ("double", "number", "float"):
+        value = 10.0
+    elif kind == "boolean":
+        value = False
+    elif kind == "object":
+        value = {}
+    else:
+        value = f"suite {name} {tag}"
+    return [value] if prop is not None and prop.is_array else value
+
+
+def _body(ctx: ScenarioContext, pool: Pool, op: OperationFacts, identity: Identity, writable: bool) -> dict[str, Any]:
+    obj = ctx.spec.objects.get(op.data_object)
+    props = obj.properties if obj else {}
+    relations = {r.get("property"): r.get("target") for r in (obj.relations if obj else ())}
+    body: dict[str, Any] = {}
+    tag = ctx.unique()
+    minimal = op.action == "create" and op.default_api is not None
+    for name in op.body:
+        if name not in op.required_body and minimal:
+            continue  # optional fields may carry cross-field rules; the required ones make a valid record
+        if relations.get(name) == "user" and identity.user_id:
+            value: Any = identity.user_id
+        elif relations.get(name) in ctx.spec.objects:
+            rows = pool.records(str(relations[name]), False)
+            value = rows[-1]["id"] if rows else None
+        else:
+            value = None
+        if value is None and not minimal:
+            value = pool.value(name, op.data_object, writable)
+        if value is None and name in op.required_body:
+            value = synthesize(props.get(name), name, tag)
+        if value is not None:
+            if props.get(name) is not None and props[name].is_array and not isinstance(value, list):
+                value = [value]
+            body[name] = value
+    return body
+
+
+def _path(ctx: ScenarioContext, pool: Pool, op: OperationFacts, identity: Identity, writable: bool) -> dict[str, Any] | None:
+    path = {}
+    for name in op.path_params:
+        value = identity.user_id if name == "userId" else pool.value(name, op.data_object, writable)
+        if value is None:
+            return None
+        path[name] = value
+    return path
+
+
+def _attempt(ctx: ScenarioContext, pool: Pool, op: OperationFacts) -> Reply | None:
+    """Call `op` as each identity until one answers 2xx; answers that reply (None: none did)."""
+    tried = ctx._scratch.setdefault("coverage-tried", set())
+    if op.api in tried:
+        return None
+    tried.add(op.api)
+    writable = op.method != "GET" and op.action != "create"
+    for identity in _identities(ctx):
+        path = _path(ctx, pool, op, identity, writable)
+        if path is None:
+            continue
+        api: Api = ctx.api(identity.name)
+        body = _body(ctx, pool, op, identity, writable) if op.method in ("POST", "PATCH", "PUT") else None
+        reply = api.call(op.api, path=path, body=body if body is not None else {} if op.method != "GET" else None,
+                         tenant=_tenant(ctx, identity))
+        if reply.ok:
+            return reply
+    return None
+
+
+def _create(ctx: ScenarioContext, pool: Pool, obj: str) -> None:
+    """One record of `obj` this run owns: by the project's recipe, else from the create operation."""
+    facts = ctx.spec.objects[obj]
+    create_api = facts.default_apis.get("create")
+    if not create_api or pool.own.get(obj):
+        return
+    for item in recipes_for(ctx.target.project):
+        if item.object != obj:
+            continue
+        try:
+            if item.prepare:
+                item.prepare(ctx)
+            reply = ctx.api(item.actor).call(create_api, body=item.body(ctx, ctx.unique()), tenant=tenant_for(ctx, item))
+        except Skip:
+            continue
+        if reply.ok and isinstance(reply.data, dict):
+            pool.add(obj, reply.data, own=True)
+            return
+    # relation targets first, so the new record can point at them
+    for relation in facts.relations:
+        target = relation.get("target")
+        if target in ctx.spec.objects and target != obj and not pool.records(str(target), False):
+            _create(ctx, pool, str(target))
+    reply = _attempt(ctx, pool, ctx.spec.op(create_api))
+    if reply is not None and isinstance(reply.data, dict):
+        pool.add(obj, reply.data, own=True)
+
+
+@scenario("coverage.every-operation", rules=(), order=70,
+          title="every operation answers a success at least once (records prepared from the spec), so its response rules are exercised")
+def every_operation(ctx: ScenarioContext) -> None:
+    """Call each operation that has not answered a success yet, with records prepared for it."""
+    done = ctx.tally.succeeded()
+    todo = [op for op in ctx.spec.operations.values() if (ctx.target.name, op.api) not in done]
+    if not todo:
+        return
+    pool = Pool(ctx)
+    pool.load()
+    needed = {op.data_object for op in todo if op.data_object in ctx.spec.objects}
+    for obj in sorted(needed):
+        _create(ctx, pool, obj)
+    for op in sorted(todo, key=lambda o: _ORDER.get(o.action, 2)):
+        if (ctx.target.name, op.api) in ctx.tally.succeeded():
+            continue
+        reply = _attempt(ctx, pool, op)
+        if reply is not None and op.action == "create" and isinstance(reply.data, dict) and op.data_object in ctx.spec.objects:
+            pool.add(op.data_object, reply.data, own=True)
