@@ -143,9 +143,8 @@ def sweep(service: ServiceTarget, ledger: Ledger, before: Snapshot, session: req
             continue
         facts = service.spec.objects.get(obj)
         delete_api = (facts.default_apis.get("delete") if facts else None)
-        if not delete_api:
-            if record_id in still:
-                left.append(LeftBehind(obj, record_id, "the guide has no delete operation for it"))
+        if not delete_api:  # seen after the run, or created by it and never deleted
+            left.append(LeftBehind(obj, record_id, "the guide has no delete operation for it"))
             continue
         outcome = _delete(service, service.spec.op(delete_api), record_id, creator, tenant, session, timeout)
         if outcome is None:

@@ -76,6 +76,9 @@ class Pool:
                 for row in rows:
                     if isinstance(row.get("id"), str):
                         self.add(op.data_object, row, row["id"] in created)
+        # records the run made that no list shows with their id (select lists) are still its own
+        for item in self.ctx.tally.ledger.live(self.ctx.target.name):
+            self.add(item.object, {"id": item.id}, own=True)
 
     def records(self, obj: str, writable: bool) -> list[dict[str, Any]]:
         return list(self.own.get(obj, [])) + ([] if writable else list(self.seen.get(obj, [])))
