@@ -7,6 +7,7 @@ proves the envelope, resource and error rules on the records it creates.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 from collections.abc import Callable
@@ -90,13 +91,18 @@ class Reply:
             parts += ["-H", shlex.quote("Content-Type: application/json"), "--data", shlex.quote(body)]
         return " ".join(parts)
 
-    def exchange_text(self, limit: int = 1500) -> dict[str, str]:
+    def exchange_text(self, limit: int = 2500) -> dict[str, str]:
         """Request, answer and curl line, for reports."""
         sent = ""
         if self.request_body is not None:
             sent = self.request_body if isinstance(self.request_body, str) else json.dumps(self.request_body)
+        answer = self.text
+        with contextlib.suppress(ValueError):
+            answer = json.dumps(json.loads(self.text), indent=2, ensure_ascii=False) if self.text else ""
+        if len(answer) > limit:
+            answer = answer[:limit] + f"\n… ({len(answer) - limit} more characters)"
         return {"request": f"{self.method} {self.url}" + (f"\n{sent[:limit]}" if sent else ""),
-                "response": f"HTTP {self.status}\n{self.text[:limit]}", "curl": self.curl()}
+                "response": f"HTTP {self.status}\n{answer}", "curl": self.curl()}
 
     def describe(self) -> str:
         """`POST /v1/x → 400 errMsg_…` for messages."""

@@ -96,7 +96,8 @@ def inventory(target: ServiceTarget) -> list[InventoryRule]:
         if apis.get("delete"):
             add("system-fields", f"{name}: delete is soft (answers isActive false) and keeps id and _owner; the record then "
                 "answers 404 and leaves the list", lifecycle("delete-is-soft") + lifecycle("get-after-delete-404") + stateful, line)
-        if apis.get("get"):
+        get_op = spec.operations.get(apis.get("get") or "")
+        if get_op is not None and len(get_op.path_params) == 1:
             add("system-fields", f"{name}: an unknown id answers 404",
                 [*lifecycle("unknown-id-404"), f"records.unknown-id/unknown-id-404[{apis['get']}]"], line)
     for op in spec.operations.values():
@@ -113,8 +114,7 @@ def inventory(target: ServiceTarget) -> list[InventoryRule]:
             add("envelope", f"{op.api}: the answer carries {list(op.extra_keys)} as its example shows", ["twin_success_envelope"],
                 op.guide_line)
     if spec.tenant_header:
-        held = [r for n in SCENARIOS if n.endswith(".tenant-isolation") for r in _scenario_rules(target, n)]
-        held += _scenario_rules(target, "tenancy.isolation")
+        held = [r for n in SCENARIOS if n.endswith((".tenant-isolation", "tenancy.isolation")) for r in _scenario_rules(target, n)]
         add("tenancy", f"requests name their tenant in {spec.tenant_header}; one tenant never reads another's records", held)
     for item in SCENARIOS.values():
         if item.projects is None or not item.applies_to(target):

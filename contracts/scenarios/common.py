@@ -270,6 +270,8 @@ def unknown_id(ctx: ScenarioContext) -> None:
     """Every data object's get-by-id answers 404 (with the error envelope) to an id that names no record."""
     identity = ctx.target.generated_identity()
     ctx.require(identity is not None and identity.token, "no identity to call as")
+    ctx.require(not ctx.spec.tenant_required or identity.tenant or any_tenant(ctx),
+                f"no tenant codename to send in {ctx.spec.tenant_header} (give an identity a tenant)")
     api = ctx.api(identity.name)
     for rule in _unknown_id_rules(ctx.target):
         op = ctx.spec.op(rule[len("unknown-id-404["):-1])

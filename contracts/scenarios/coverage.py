@@ -239,3 +239,53 @@ def every_operation(ctx: ScenarioContext) -> None:
         reply = _attempt(ctx, pool, op)
         if reply is not None and op.action == "create" and isinstance(reply.data, dict) and op.data_object in ctx.spec.objects:
             pool.add(op.data_object, reply.data, own=True)
+
+
+# -- tenancy, for any guide with a tenant header ---------------------------------------------------
+def _tenancy_rules(target: Any) -> list[str]:
+    if not target.spec.tenant_header:
+        return []
+    gets = [o.api for o in target.spec.operations.values()
+            if o.action == "get" and o.method == "GET" and len(o.path_params) == 1 and o.default_api == "get"]
+    return [f"other-tenant-cannot-read[{api}]" for api in gets] + ["foreign-tenant-header-refused"]
+
+
+def _tenant_pair(ctx: ScenarioContext) -> tuple[Identity, Identity]:
+    tenants: dict[str, Identity] = {}
+    for identity in _identities(ctx):
+        if identity.tenant and identity.tenant not in tenants:
+            tenants[identity.tenant] = identity
+    ctx.require(len(tenants) >= 2, "needs identities of two tenants (TWIN_TENANT_<PROJECT>_<IDENTITY> or identities.*.tenant)")
+    first, second = list(tenants.values())[:2]
+    return first, second
+
+
+@scenario("tenancy.isolation", rules=_tenancy_rules, order=75,
+          title="one tenant never reads another's records; a foreign tenant header is refused")
+def tenancy_isolation(ctx: ScenarioContext) -> None:
+    """Records one tenant can read are invisible to a user of another tenant, by id and by header."""
+    owner, stranger = _tenant_pair(ctx)
+    pool = Pool(ctx)
+    mine = ctx.api(owner.name)
+    theirs = ctx.api(stranger.name)
+    probed = False
+    for rule in _tenancy_rules(ctx.target)[:-1]:
+        op = ctx.spec.op(rule[len("other-tenant-cannot-read["):-1])
+        listing = next((o for o in ctx.spec.operations.values() if o.data_object == op.data_object and o.action == "list"
+                        and o.method == "GET" and not o.path_params), None)
+        rows = list_all(mine, listing, tenant=owner.tenant, limit=50)[0] if listing is not None else []
+        record = next((r for r in rows if isinstance(r.get("id"), str)), None)
+        if record is None:
+            ctx.skip_rule(rule, f"{owner.name}@{owner.tenant} has no {op.data_object} to hide", operation=op.api)
+            continue
+        pool.add(op.data_object, record, own=False)
+        reply = theirs.call(op.api, path={op.path_params[0]: record["id"]}, tenant=stranger.tenant)
+        ctx.expect(rule, reply.status in (403, 404),
+                   f"{reply.describe()}; a user of {stranger.tenant} reads {owner.tenant}'s {op.data_object} {record['id']}",
+                   operation=op.api, fatal=False)
+        if not probed and listing is not None:
+            probed = True
+            foreign = theirs.call(listing.api, tenant=owner.tenant)
+            ctx.expect("foreign-tenant-header-refused", foreign.status in (401, 403),
+                       f"{foreign.describe()}; a user of {stranger.tenant} naming {owner.tenant} in {ctx.spec.tenant_header}",
+                       operation=listing.api, fatal=False)

@@ -16,6 +16,7 @@ from contracts.client import SYSTEM_FIELDS_CHECK, Api, Reply
 from contracts.inventory import inventory, render_inventory
 from contracts.report import render_html, render_junit, render_text
 from contracts.results import FAIL, PASS, SKIP, Report, RuleResult, Tally
+from contracts.scenarios.base import SCENARIOS
 from contracts.scenarios.common import filter_forms, special_matches, special_value
 from contracts.spec import FilterFacts, load_spec, parse_spec
 from contracts.target import ServiceTarget
@@ -44,19 +45,27 @@ def test_inventory_names_each_documented_filter_form_and_owner_rule():
     assert owner.checks == ["crud.lifecycle/owner-unchanged[reservation]", SYSTEM_FIELDS_CHECK]
 
 
-def test_generic_rules_apply_to_an_unseen_guide_and_unchecked_ones_are_listed():
-    """A project the suite has no scenarios for: every generic rule is still held; its tenancy rule is
-    held by no business scenario and is listed as unchecked."""
+def _unseen() -> ServiceTarget:
     raw = copy.deepcopy(load_spec(WORKFORCEOS).raw)
     raw["info"]["x-twin-project"] = "unseenco"
     raw["info"]["x-twin-guide"] = "unseenco-billing.md"
-    spec = parse_spec(raw, Path("/nowhere/unseenco-billing.yaml"))
-    rules = inventory(ServiceTarget(spec=spec, base_url=""))
-    unchecked = [r for r in rules if not r.checked]
-    assert [r.kind for r in unchecked] == ["tenancy"]
-    assert all(r.checked for r in rules if r.kind in ("filter", "system-fields", "envelope", "record", "paging"))
+    return ServiceTarget(spec=parse_spec(raw, Path("/nowhere/unseenco-billing.yaml")), base_url="")
+
+
+def test_generic_rules_hold_an_unseen_guide_to_every_rule_it_states():
+    """A project the suite has no scenarios for: every rule, tenancy included, is held by a generic check."""
+    rules = inventory(_unseen())
+    assert rules and all(r.checked for r in rules), [r.statement for r in rules if not r.checked]
     assert not any(r.kind == "business" for r in rules)
-    text = render_inventory([ServiceTarget(spec=spec, base_url="")])
+    tenancy = next(r for r in rules if r.kind == "tenancy")
+    assert "tenancy.isolation/foreign-tenant-header-refused" in tenancy.checks
+
+
+def test_a_rule_no_check_holds_is_listed_as_unchecked(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delitem(SCENARIOS, "tenancy.isolation")
+    unchecked = [r for r in inventory(_unseen()) if not r.checked]
+    assert [r.kind for r in unchecked] == ["tenancy"]
+    text = render_inventory([_unseen()])
     assert "unseenco-billing.md" in text and "UNCHECKED" in text and "1 unchecked" in text
 
 
