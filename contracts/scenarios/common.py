@@ -76,6 +76,14 @@ def path_values(ctx: ScenarioContext, op: OperationFacts, actor: str) -> dict[st
             if identity.user_id is None:
                 return None
             values[name] = identity.user_id
+        elif name.endswith("Id") and name[:-2] in ctx.spec.objects:
+            # a child list (`/meals/{mealId}/lines`): under a parent record this run made, else one the actor sees
+            from .coverage import parent_id  # imported here: coverage builds on this module
+
+            parent = parent_id(ctx, name[:-2], actor)
+            if parent is None:
+                return None
+            values[name] = parent
         else:
             return None
     return values
@@ -369,7 +377,14 @@ def _richest_reader(ctx: ScenarioContext, op: OperationFacts) -> Any:
 
 
 def _seed(ctx: ScenarioContext, count: int = 3) -> None:
-    """Give every recipe object a few fresh records (deleted again afterwards)."""
+    """Give every recipe object a few fresh records (deleted again afterwards); objects without a
+    recipe get records prepared from the spec, by several users (see `coverage.seed`)."""
+    from .coverage import seed  # imported here: coverage builds on this module
+
+    if ctx._scratch.get("seeded"):
+        return
+    ctx._scratch["seeded"] = True
+    seed(ctx, count)
     for item in recipes_for(ctx.target.project):
         if item.object not in ctx.spec.objects:
             continue

@@ -134,13 +134,14 @@ def synthesize(prop: PropertyFacts | None, name: str, tag: str) -> Any:
     return [value] if prop is not None and prop.is_array else value
 
 
-def _body(ctx: ScenarioContext, pool: Pool, op: OperationFacts, identity: Identity, writable: bool) -> dict[str, Any]:
+def _body(ctx: ScenarioContext, pool: Pool, op: OperationFacts, identity: Identity, writable: bool,
+          full: bool = False) -> dict[str, Any]:
     obj = ctx.spec.objects.get(op.data_object)
     props = obj.properties if obj else {}
     relations = {r.get("property"): r.get("target") for r in (obj.relations if obj else ())}
     body: dict[str, Any] = {}
     tag = ctx.unique()
-    minimal = op.action == "create" and op.default_api is not None
+    minimal = op.action == "create" and op.default_api is not None and not full
     for name in op.body:
         if name not in op.required_body and minimal:
             continue  # optional fields may carry cross-field rules; the required ones make a valid record
@@ -153,7 +154,7 @@ def _body(ctx: ScenarioContext, pool: Pool, op: OperationFacts, identity: Identi
             value = None
         if value is None and not minimal:
             value = pool.value(name, op.data_object, writable)
-        if value is None and name in op.required_body:
+        if value is None and (name in op.required_body or (full and name in props and props[name].type != "ID")):
             value = synthesize(props.get(name), name, tag)
         if value is not None:
             if props.get(name) is not None and props[name].is_array and not isinstance(value, list):
@@ -220,6 +221,73 @@ def _create(ctx: ScenarioContext, pool: Pool, obj: str) -> None:
         pool.add(obj, reply.data, own=True)
 
 
+def _create_as(ctx: ScenarioContext, pool: Pool, obj: str, identity: Identity) -> dict[str, Any] | None:
+    """One record of `obj` made by `identity`: with every body field first (so filters have values to
+    match), else with the required ones only. None when neither is accepted."""
+    op = ctx.spec.op(str(ctx.spec.objects[obj].default_apis["create"]))
+    path = _path(ctx, pool, op, identity, True)
+    if path is None:
+        return None
+    api = ctx.api(identity.name)
+    for full in (True, False):
+        reply = api.call(op.api, path=path, body=_body(ctx, pool, op, identity, False, full=full), tenant=_tenant(ctx, identity))
+        if reply.ok and isinstance(reply.data, dict):
+            pool.add(obj, reply.data, own=True)
+            return reply.data
+    return None
+
+
+def seed(ctx: ScenarioContext, count: int = 3) -> None:
+    """A few records of each deletable data object the project has no recipe for, made by several
+    users in turn (prepared from the spec; the clean-up deletes them again)."""
+    with_recipe = {item.object for item in recipes_for(ctx.target.project)}
+    objects = [name for name, obj in ctx.spec.objects.items()
+               if name not in with_recipe and obj.default_apis.get("create") and obj.default_apis.get("delete")
+               and obj.default_apis["create"] in ctx.spec.operations]
+    if not objects:
+        return
+    pool = _pool(ctx)
+    writers = _identities(ctx)
+    for obj in _parents_first(ctx, objects):
+        made = 0
+        for attempt in range(len(writers) * 2):
+            if made >= count:
+                break
+            if _create_as(ctx, pool, obj, writers[attempt % len(writers)]) is not None:
+                made += 1
+
+
+def _parents_first(ctx: ScenarioContext, objects: list[str]) -> list[str]:
+    """Objects ordered so that the targets of an object's relations come before it."""
+    ordered: list[str] = []
+
+    def visit(name: str, trail: tuple[str, ...] = ()) -> None:
+        if name in ordered or name in trail:
+            return
+        for relation in ctx.spec.objects[name].relations:
+            if relation.get("target") in objects:
+                visit(str(relation["target"]), (*trail, name))
+        ordered.append(name)
+    for name in objects:
+        visit(name)
+    return ordered
+
+
+def _pool(ctx: ScenarioContext) -> Pool:
+    pool = ctx._scratch.get("pool")
+    if pool is None:
+        pool = ctx._scratch["pool"] = Pool(ctx)
+        pool.load()
+    return pool
+
+
+def parent_id(ctx: ScenarioContext, obj: str, actor: str) -> str | None:
+    """The id of a record of `obj` to list children under: one this run made, else the last the actor can list."""
+    pool = _pool(ctx)
+    rows = pool.records(obj, False)
+    return str(rows[-1]["id"]) if rows else None
+
+
 @scenario("coverage.every-operation", rules=(), order=70,
           title="every operation answers a success at least once (records prepared from the spec), so its response rules are exercised")
 def every_operation(ctx: ScenarioContext) -> None:
@@ -228,8 +296,7 @@ def every_operation(ctx: ScenarioContext) -> None:
     todo = [op for op in ctx.spec.operations.values() if (ctx.target.name, op.api) not in done]
     if not todo:
         return
-    pool = Pool(ctx)
-    pool.load()
+    pool = _pool(ctx)
     needed = {op.data_object for op in todo if op.data_object in ctx.spec.objects}
     for obj in sorted(needed):
         _create(ctx, pool, obj)
