@@ -17,6 +17,7 @@ from .checks import REGISTRY
 from .client import STATEFUL_CHECKS
 from .scenarios.base import SCENARIOS
 from .scenarios.common import filter_forms, has_paging
+from .spec import FilterFacts
 from .target import ServiceTarget
 
 
@@ -108,7 +109,7 @@ def inventory(target: ServiceTarget) -> list[InventoryRule]:
                 if flt.match == "any":
                     continue
                 for form in filter_forms(flt):
-                    add("filter", f"{op.api}: ?{flt.name} {_form_text(form, flt)}", [f"filters.exact/{form}[{op.api}.{flt.name}]"],
+                    add("filter", f"{op.api}: {_form_text(form, flt)}", [f"filters.exact/{form}[{op.api}.{flt.name}]"],
                         op.guide_line)
         if op.extra_keys:
             add("envelope", f"{op.api}: the answer carries {list(op.extra_keys)} as its example shows", ["twin_success_envelope"],
@@ -124,21 +125,20 @@ def inventory(target: ServiceTarget) -> list[InventoryRule]:
     return rules
 
 
-_FORMS = {
-    "returns-exactly-matching": "with one value returns exactly the matching records",
-    "repeated-means-any-of": "repeated (?x=a&x=b) returns records matching any of the values",
-    "null-matches-unset": "=null returns the records where it is unset",
-}
-
-
-def _form_text(form: str, flt: object) -> str:
-    match = getattr(flt, "match", "")
+def _form_text(form: str, flt: FilterFacts) -> str:
+    """How the guide states one form of a filter."""
+    name = flt.name
     if form == "returns-exactly-matching":
-        how = {"partial": " (partial, case-insensitive)", "enum": " (case-insensitive)", "date": " (a whole day)"}.get(match, "")
-        return _FORMS[form] + how
+        how = {"partial": " (partial, case-insensitive)", "enum": " (case-insensitive)", "date": " (a whole day)"}.get(flt.match, "")
+        return f"?{name}=<value> returns exactly the matching records{how}"
+    if form == "repeated-means-any-of":
+        return f"?{name}=<a>&{name}=<b> returns the records matching any of the values"
+    if form == "null-matches-unset":
+        return f"?{name}=null returns the records where it is unset"
     if form.startswith("date-special-"):
-        return f"=${form[len('date-special-'):]} returns the records in that date range"
-    return _FORMS.get(form, form)
+        special = next((s for s in flt.specials if s.lstrip("$").startswith(form[len("date-special-"):])), form)
+        return f"?{name}={special} returns the records in that date range"
+    return f"?{name}: {form}"
 
 
 def render_inventory(targets: list[ServiceTarget], unchecked_only: bool = False) -> str:
