@@ -19,9 +19,13 @@ never answered a success is a coverage gap in the report (a warning; `--fail-on-
 
 from __future__ import annotations
 
+import random
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import requests
 
 from ..client import Api, Reply
 from ..spec import OperationFacts, PropertyFacts
@@ -30,6 +34,7 @@ from .base import ScenarioContext, Skip, scenario
 from .common import any_tenant, list_all, tenant_for
 from .recipes import recipes_for
 
+_random = random.Random()
 # Order in which operations are tried: what makes records first, what removes them last.
 _ORDER = {"create": 0, "get": 1, "list": 2, "update": 3, "delete": 4}
 
@@ -54,6 +59,7 @@ class Pool:
         self.ctx = ctx
         self.own: dict[str, list[dict[str, Any]]] = {}
         self.seen: dict[str, list[dict[str, Any]]] = {}
+        self._foreign: dict[str, list[dict[str, Any]]] = {}
 
     def add(self, obj: str, record: dict[str, Any], own: bool) -> None:
         target = self.own if own else self.seen
@@ -79,6 +85,29 @@ class Pool:
         # records the run made that no list shows with their id (select lists) are still its own
         for item in self.ctx.tally.ledger.live(self.ctx.target.name):
             self.add(item.object, {"id": item.id}, own=True)
+
+    def foreign(self, obj: str) -> list[dict[str, Any]]:
+        """Active records of an object another service owns, as the target names them (hook or data
+        `<object>`/`<object>s`; a twin's fixtures), cached."""
+        if obj not in self._foreign:
+            found: list[dict[str, Any]] | None = None
+            for name in (obj, f"{obj}s"):
+                try:
+                    found = self.ctx.target.records(name, self.ctx.session)
+                except (RuntimeError, requests.RequestException):
+                    found = None
+                if found:
+                    break
+            hook = self.ctx.target.hooks.get("fixtures")
+            if not found and hook is not None:
+                try:
+                    answer = hook.call(self.ctx.session, object=obj)
+                except (RuntimeError, requests.RequestException):
+                    answer = None
+                rows = answer.get("records") if isinstance(answer, dict) else answer
+                found = [r for r in rows or [] if isinstance(r, dict)]
+            self._foreign[obj] = [r for r in found or [] if r.get("id") and r.get("isActive", True)]
+        return self._foreign[obj]
 
     def records(self, obj: str, writable: bool) -> list[dict[str, Any]]:
         return list(self.own.get(obj, [])) + ([] if writable else list(self.seen.get(obj, [])))
@@ -112,15 +141,23 @@ def _looks_like_id(value: Any) -> bool:
     return True
 
 
-def synthesize(prop: PropertyFacts | None, name: str, tag: str) -> Any:
-    """A value of the guide's type for a property no record offers."""
+_END_WORDS = re.compile(r"(end|out|expir|until|finish|due|to$|close)", re.IGNORECASE)
+
+
+def synthesize(prop: PropertyFacts | None, name: str, tag: str, base: datetime | None = None) -> Any:
+    """A value of the guide's type for a property no record offers. Dates fall on `base` (a far
+    future day, so made-up stays and bookings do not collide), ends (`checkOut`, `expiryDate`, …) two
+    days later."""
     kind = (prop.type if prop else "String").lower()
     if prop is not None and prop.enum:
         value: Any = prop.enum[0]
     elif kind == "id":
         value = str(uuid.uuid4())
     elif kind == "date":
-        value = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        day = base or (datetime.now(UTC) + timedelta(days=1))
+        if _END_WORDS.search(name):
+            day += timedelta(days=2)
+        value = day.strftime("%Y-%m-%dT%H:%M:%S.000Z")
     elif kind == "integer":
         value = 1
     elif kind in ("double", "number", "float"):
@@ -141,12 +178,28 @@ def _body(ctx: ScenarioContext, pool: Pool, op: OperationFacts, identity: Identi
     relations = {r.get("property"): r.get("target") for r in (obj.relations if obj else ())}
     body: dict[str, Any] = {}
     tag = ctx.unique()
+    base = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=_random.randint(400, 3000))
     minimal = op.action == "create" and op.default_api is not None and not full
+    # records of other services this one points at (a listing, a course pack): their ids, and the
+    # fields they share with the body (a listing's hostId)
+    borrowed: dict[str, Any] = {}
+    foreign_ids: dict[str, Any] = {}
+    for prop_name, target in relations.items():
+        if target and target != "user" and target not in ctx.spec.objects and prop_name in op.body:
+            found = pool.foreign(str(target))
+            if found:
+                record = found[hash(tag) % len(found)]
+                foreign_ids[str(prop_name)] = record.get("id")
+                borrowed.update({k: v for k, v in record.items() if k not in ("id", "isActive") and v not in (None, "")})
     for name in op.body:
         if name not in op.required_body and minimal:
             continue  # optional fields may carry cross-field rules; the required ones make a valid record
         if relations.get(name) == "user" and identity.user_id:
             value: Any = identity.user_id
+        elif name in foreign_ids:
+            value = foreign_ids[name]
+        elif name in borrowed and name in props and not props[name].enum:
+            value = borrowed[name]
         elif relations.get(name) in ctx.spec.objects:
             rows = pool.records(str(relations[name]), False)
             value = rows[-1]["id"] if rows else None
@@ -155,7 +208,7 @@ def _body(ctx: ScenarioContext, pool: Pool, op: OperationFacts, identity: Identi
         if value is None and not minimal:
             value = pool.value(name, op.data_object, writable)
         if value is None and (name in op.required_body or (full and name in props and props[name].type != "ID")):
-            value = synthesize(props.get(name), name, tag)
+            value = synthesize(props.get(name), name, tag, base)
         if value is not None:
             if props.get(name) is not None and props[name].is_array and not isinstance(value, list):
                 value = [value]
