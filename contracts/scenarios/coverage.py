@@ -35,6 +35,7 @@ from .common import any_tenant, list_all, tenant_for
 from .recipes import recipes_for
 
 _random = random.Random()
+_PICKS = 4
 # Order in which operations are tried: what makes records first, what removes them last.
 _ORDER = {"create": 0, "get": 1, "list": 2, "update": 3, "delete": 4}
 
@@ -112,15 +113,15 @@ class Pool:
     def records(self, obj: str, writable: bool) -> list[dict[str, Any]]:
         return list(self.own.get(obj, [])) + ([] if writable else list(self.seen.get(obj, [])))
 
-    def value(self, name: str, obj: str, writable: bool) -> Any:
+    def value(self, name: str, obj: str, writable: bool, pick: int = 0) -> Any:
         """A value for a parameter called `name` of an operation on `obj`, from the pool (None: none).
         For an operation that writes (`writable`), ids are only ever those of records this run made."""
         if name in ("id", f"{obj}Id"):
             rows = self.records(obj, writable)
-            return rows[-1]["id"] if rows else None
+            return rows[-1 - pick % len(rows)]["id"] if rows else None
         if name.endswith("Id") and name[:-2] in self.ctx.spec.objects:
             rows = self.records(name[:-2], writable)
-            return rows[-1]["id"] if rows else None
+            return rows[-1 - pick % len(rows)]["id"] if rows else None
         own_ids = {r.get("id") for rows in self.own.values() for r in rows}
         for source in [obj, *[o for o in self.ctx.spec.objects if o != obj]]:
             for row in reversed(self.records(source, writable)):
@@ -172,7 +173,7 @@ def synthesize(prop: PropertyFacts | None, name: str, tag: str, base: datetime |
 
 
 def _body(ctx: ScenarioContext, pool: Pool, op: OperationFacts, identity: Identity, writable: bool,
-          full: bool = False) -> dict[str, Any]:
+          full: bool = False, pick: int = 0) -> dict[str, Any]:
     obj = ctx.spec.objects.get(op.data_object)
     props = obj.properties if obj else {}
     relations = {r.get("property"): r.get("target") for r in (obj.relations if obj else ())}
@@ -185,6 +186,8 @@ def _body(ctx: ScenarioContext, pool: Pool, op: OperationFacts, identity: Identi
     borrowed: dict[str, Any] = {}
     foreign_ids: dict[str, Any] = {}
     for prop_name, target in relations.items():
+        if writable:
+            break  # a write other than a create never aims at a record the run did not make (a tutor to ban)
         if target and target != "user" and target not in ctx.spec.objects and prop_name in op.body:
             found = pool.foreign(str(target))
             if found:
@@ -206,7 +209,7 @@ def _body(ctx: ScenarioContext, pool: Pool, op: OperationFacts, identity: Identi
         else:
             value = None
         if value is None and not minimal:
-            value = pool.value(name, op.data_object, writable)
+            value = pool.value(name, op.data_object, writable, pick)
         if value is None and (name in op.required_body or (full and name in props and props[name].type != "ID")):
             value = synthesize(props.get(name), name, tag, base)
         if value is not None:
@@ -216,10 +219,11 @@ def _body(ctx: ScenarioContext, pool: Pool, op: OperationFacts, identity: Identi
     return body
 
 
-def _path(ctx: ScenarioContext, pool: Pool, op: OperationFacts, identity: Identity, writable: bool) -> dict[str, Any] | None:
+def _path(ctx: ScenarioContext, pool: Pool, op: OperationFacts, identity: Identity, writable: bool,
+          pick: int = 0) -> dict[str, Any] | None:
     path = {}
     for name in op.path_params:
-        value = identity.user_id if name == "userId" else pool.value(name, op.data_object, writable)
+        value = identity.user_id if name == "userId" else pool.value(name, op.data_object, writable, pick)
         if value is None:
             return None
         path[name] = value
@@ -234,15 +238,22 @@ def _attempt(ctx: ScenarioContext, pool: Pool, op: OperationFacts) -> Reply | No
     tried.add(op.api)
     writable = op.method != "GET" and op.action != "create"
     for identity in _identities(ctx):
-        path = _path(ctx, pool, op, identity, writable)
-        if path is None:
-            continue
-        api: Api = ctx.api(identity.name)
-        body = _body(ctx, pool, op, identity, writable) if op.method in ("POST", "PATCH", "PUT") else None
-        reply = api.call(op.api, path=path, body=body if body is not None else {} if op.method != "GET" else None,
-                         tenant=_tenant(ctx, identity))
-        if reply.ok:
-            return reply
+        sent: list[Any] = []
+        for pick in range(_PICKS):  # another of the run's records when one does not fit (e.g. an order never paid)
+            path = _path(ctx, pool, op, identity, writable, pick)
+            if path is None:
+                break
+            api: Api = ctx.api(identity.name)
+            body = _body(ctx, pool, op, identity, writable, pick=pick) if op.method in ("POST", "PATCH", "PUT") else None
+            if (path, body) in sent:
+                break
+            sent.append((path, body))
+            reply = api.call(op.api, path=path, body=body if body is not None else {} if op.method != "GET" else None,
+                             tenant=_tenant(ctx, identity))
+            if reply.ok:
+                return reply
+            if reply.status in (401, 403):
+                break  # this identity may not: try the next one
     return None
 
 
