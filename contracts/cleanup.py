@@ -127,36 +127,45 @@ def sweep(service: ServiceTarget, ledger: Ledger, before: Snapshot, session: req
     after = Snapshot.take(service, session, timeout)
     own_users = {i.user_id for i in service.identities.values() if i.user_id}
     created_ids = ledger.ids(service.name)
-    candidates: dict[str, tuple[str, str | None, str | None]] = {}  # id → (object, creator, tenant)
+    # id → (object, creator, tenant, record)
+    candidates: dict[str, tuple[str, str | None, str | None, dict[str, Any]]] = {}
     for item in ledger.live(service.name):
-        candidates[item.id] = (item.object, item.identity, item.tenant)
+        candidates[item.id] = (item.object, item.identity, item.tenant, item.record or {})
     for obj, rows in after.rows.items():
         for record_id, (row, reader, tenant) in rows.items():
+            if record_id in candidates and not candidates[record_id][3]:
+                candidates[record_id] = (*candidates[record_id][:3], row)
             if record_id in before.rows.get(obj, {}) or record_id in candidates or ledger.is_deleted(service.name, record_id):
                 continue
             if row.get("_owner") in own_users or _references(row, created_ids):
-                candidates[record_id] = (obj, reader, tenant)
-    still = {i for rows in after.rows.values() for i in rows}
+                candidates[record_id] = (obj, reader, tenant, row)
     left: list[LeftBehind] = []
-    for record_id, (obj, creator, tenant) in candidates.items():
-        if record_id not in still and record_id not in created_ids:
-            continue
-        facts = service.spec.objects.get(obj)
-        delete_api = (facts.default_apis.get("delete") if facts else None)
+    # children before their parents: a nested route needs its parent alive to address the child
+    order = sorted(candidates.items(), key=lambda kv: -len(service.spec.op(_delete_api(service, kv[1][0]) or "").path_params)
+                   if _delete_api(service, kv[1][0]) else 0)
+    for record_id, (obj, creator, tenant, record) in order:
+        delete_api = _delete_api(service, obj)
         if not delete_api:  # seen after the run, or created by it and never deleted
             left.append(LeftBehind(obj, record_id, "the guide has no delete operation for it"))
             continue
-        outcome = _delete(service, service.spec.op(delete_api), record_id, creator, tenant, session, timeout)
+        outcome = _delete(service, service.spec.op(delete_api), record_id, record, creator, tenant, session, timeout)
         if outcome is None:
             ledger.deleted(service.name, record_id)
-        elif record_id in still:
+        else:
             left.append(LeftBehind(obj, record_id, outcome))
     return left
 
 
-def _delete(service: ServiceTarget, op: OperationFacts, record_id: str, creator: str | None, tenant: str | None,
-            session: requests.Session, timeout: float) -> str | None:
-    """Delete one record, trying its creator first, then every other identity; None when done, else why not."""
+def _delete_api(service: ServiceTarget, obj: str) -> str | None:
+    facts = service.spec.objects.get(obj)
+    api = facts.default_apis.get("delete") if facts else None
+    return api if api in service.spec.operations else None
+
+
+def _delete(service: ServiceTarget, op: OperationFacts, record_id: str, record: dict[str, Any], creator: str | None,
+            tenant: str | None, session: requests.Session, timeout: float) -> str | None:
+    """Delete one record, trying its creator first, then every other identity; None when done (or
+    already gone: 404 to its own creator), else why not."""
     tenants = sorted({i.tenant for i in service.identities.values() if i.tenant})
     order: list[Identity] = []
     first = service.identities.get(creator or "")
@@ -164,7 +173,13 @@ def _delete(service: ServiceTarget, op: OperationFacts, record_id: str, creator:
     for identity in [first, generated, *service.identities.values()]:
         if identity is not None and identity.token and identity not in order:
             order.append(identity)
-    url = service.base_url.rstrip("/") + op.path.replace("{" + op.path_params[0] + "}", record_id)
+    route = op.path
+    for index, name in enumerate(op.path_params):
+        value = record_id if index == len(op.path_params) - 1 else record.get(name)
+        if not isinstance(value, str):
+            return f"{op.api} needs {name}, which the record does not show"
+        route = route.replace("{" + name + "}", value)
+    url = service.base_url.rstrip("/") + route
     last = "no identity may delete it"
     for identity in order:
         options: Iterable[str | None] = [identity.tenant] if identity.tenant or not service.spec.tenant_header \
@@ -176,5 +191,7 @@ def _delete(service: ServiceTarget, op: OperationFacts, record_id: str, creator:
                 return f"{op.method} failed: {error}"
             if 200 <= response.status_code < 300:
                 return None
+            if response.status_code == 404 and identity is first:
+                return None  # its creator no longer finds it: deleted meanwhile (e.g. with its parent)
             last = f"{op.api} answered {response.status_code} to every identity"
     return last

@@ -187,7 +187,7 @@ class Api:
         if facts.action == "create":
             sent_tenant = (self.identity.tenant if self.identity else None) if tenant is DEFAULT else tenant
             self.tally.ledger.created(name, facts.data_object, data["id"], self.identity.name if self.identity else None,
-                                      sent_tenant)
+                                      sent_tenant, data)
         elif facts.action == "delete" and data.get("isActive") is False:
             self.tally.ledger.deleted(name, data["id"])
 

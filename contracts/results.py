@@ -41,6 +41,7 @@ class Created:
     id: str
     identity: str | None
     tenant: str | None
+    record: dict[str, Any] | None = None  # as the create answered it (parent ids for nested routes)
 
 
 class Ledger:
@@ -60,9 +61,10 @@ class Ledger:
             self._states[(service, record["id"])] = state
         return before
 
-    def created(self, service: str, obj: str, record_id: str, identity: str | None, tenant: str | None) -> None:
+    def created(self, service: str, obj: str, record_id: str, identity: str | None, tenant: str | None,
+                record: dict[str, Any] | None = None) -> None:
         with self._lock:
-            self._created.setdefault((service, record_id), Created(service, obj, record_id, identity, tenant))
+            self._created.setdefault((service, record_id), Created(service, obj, record_id, identity, tenant, record))
 
     def deleted(self, service: str, record_id: str) -> None:
         with self._lock:
