@@ -174,8 +174,9 @@ def _delete(service: ServiceTarget, op: OperationFacts, record_id: str, record: 
         if identity is not None and identity.token and identity not in order:
             order.append(identity)
     route = op.path
-    for index, name in enumerate(op.path_params):
-        value = record_id if index == len(op.path_params) - 1 else record.get(name)
+    own = next((n for n in op.path_params if n in ("id", f"{op.data_object}Id")), op.path_params[-1])
+    for name in op.path_params:
+        value = record_id if name == own else record.get(name)
         if not isinstance(value, str):
             return f"{op.api} needs {name}, which the record does not show"
         route = route.replace("{" + name + "}", value)
