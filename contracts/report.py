@@ -112,7 +112,7 @@ def render_text(report: Report, verbose: bool = False) -> str:
         lines.append("")
     if report.left_behind:
         total = sum(len(v) for v in report.left_behind.values())
-        lines.append(f"LEFT BEHIND ({total}): records the run created and the API offers no way to delete")
+        lines.append(f"LEFT BEHIND ({total}): records the run created and could not delete (why, then the ids)")
         for service, items in report.left_behind.items():
             by_object: dict[str, list[str]] = defaultdict(list)
             for item in items:
@@ -233,7 +233,7 @@ def render_html(report: Report) -> str:
         out.append("</ul>")
     if report.left_behind:
         out.append(f"<h2>Left behind ({sum(len(v) for v in report.left_behind.values())})</h2>"
-                   "<p>Records the run created and the API offers no way to delete.</p>"
+                   "<p>Records the run created and could not delete, and why.</p>"
                    "<table><tr><th>service</th><th>object</th><th>id</th><th>why</th></tr>")
         out += [f"<tr><td>{esc(service)}</td><td>{esc(item['object'])}</td><td class='msg'>{esc(item['id'])}</td>"
                 f"<td>{esc(item['reason'])}</td></tr>" for service, items in report.left_behind.items() for item in items]
