@@ -40,6 +40,7 @@ def test_an_unseen_guide_gets_its_rows_prepared_and_its_records_cleaned_up(unsee
     before = _active(url)
     report = verify(build_target(base_url=url, specs=[str(path)], environ={},
                                  settings={"layers": ["probes", "scenarios"], "payment_wait": 2.0}))
+    (service,) = report.services
     results = [r for r in report.results if r.layer == "scenario"]
     by_rule = {r.rule: r for r in results}
     # rows made from the spec alone (a listing borrowed from the twin's fixtures, dates far ahead):
@@ -48,12 +49,12 @@ def test_an_unseen_guide_gets_its_rows_prepared_and_its_records_cleaned_up(unsee
     assert len(forms) >= 20 and all(r.status == "pass" for r in forms), [(r.rule, r.message) for r in forms if r.status != "pass"]
     assert by_rule["paging.consistent/pages-partition-the-list[listReservations]"].status == "pass"
     # every create, get, update and delete of the guide's own objects answered a success
-    gaps = set(report.coverage_gaps.get("unseenco-bookings", []))
+    gaps = set(report.coverage_gaps.get(service, []))
     assert not gaps & {"createReservation", "getReservation", "updateReservation", "deleteReservation", "createDispute",
                        "getDispute", "updateDispute", "createPaymentRecord", "getPaymentRecord"}, gaps
     # no generic rule fails on a twin that follows the guide
     assert not [r.rule for r in report.failed if r.rule.startswith(GENERIC)]
     # what the run made is gone, apart from what the guide offers no way to delete — and that is listed
-    left = Counter(item["object"] for item in report.left_behind.get("unseenco-bookings", []))
+    left = Counter(item["object"] for item in report.left_behind.get(service, []))
     grown = {name: n - before[name] for name, n in _active(url).items() if n != before[name]}
     assert grown == dict(left) and set(left) <= {"paymentRecord", "dispute", "sys_paymentCustomer", "sys_paymentMethod"}
