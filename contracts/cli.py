@@ -50,8 +50,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="import a module that registers extra checks or scenarios (repeatable)")
     parser.add_argument("--control-token", default=None,
                         help="bearer token of a twin's guarded control API (default $TWIN_CONTROL_TOKEN)")
+    parser.add_argument("--fail-on-gaps", action="store_true",
+                        help="fail the run when an operation never answered a success (a coverage gap)")
+    parser.add_argument("--no-cleanup", action="store_true",
+                        help="keep what the run created (by default it is deleted again where the API allows)")
     parser.add_argument("--no-discovery", action="store_true", help="do not ask a twin's control API for services and personas")
-    parser.add_argument("--list", action="store_true", help="list the checks and scenarios, then exit")
+    parser.add_argument("--list", action="store_true",
+                        help="list the rule inventory of each guide (every rule, the guide it comes from, what checks it), "
+                             "the checks and the scenarios, then exit")
+    parser.add_argument("--unchecked", action="store_true", help="with --list: show only the rules no check holds")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every rule per operation in the terminal")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only failures and the result line")
     parser.set_defaults(handler=run)
@@ -63,17 +70,28 @@ def _settings(args: argparse.Namespace) -> dict[str, object]:
         if unknown:
             raise ConfigError(f"--{name}: unknown {sorted(unknown)}; choose from {', '.join(allowed)}")
     return {"max_examples": args.max_examples, "seed": args.seed, "phases": args.phases, "layers": args.layers,
-            "only": args.only or None, "jobs": args.jobs, "timeout": args.timeout, "payment_wait": args.payment_wait}
+            "only": args.only or None, "jobs": args.jobs, "timeout": args.timeout, "payment_wait": args.payment_wait,
+            "cleanup": False if args.no_cleanup else None}
 
 
-def list_rules() -> str:
-    """The registered checks and scenarios, for `twin verify --list`."""
+def list_rules(spec_names: list[str] | None = None, unchecked_only: bool = False) -> str:
+    """The rule inventory of each guide (every rule it states and the checks that hold it), then the
+    registered checks and scenarios, for `twin verify --list`."""
     from . import scenarios  # noqa: F401
     from .checks import REGISTRY
+    from .client import STATEFUL_CHECKS
+    from .inventory import render_inventory
     from .scenarios.base import SCENARIOS
+    from .spec import default_spec_paths, find_spec, load_spec
+    from .target import ServiceTarget
 
-    lines = ["Response checks (on every generated case and every scenario call; registered with Schemathesis):"]
+    paths = [find_spec(name) for name in spec_names] if spec_names else default_spec_paths()
+    targets = [ServiceTarget(spec=load_spec(path), base_url="") for path in paths]
+    lines = ["RULE INVENTORY (per guide: each rule it states, and what holds a backend to it)", "",
+             render_inventory(targets, unchecked_only=unchecked_only), ""]
+    lines += ["Response checks (on every generated case and every scenario call; registered with Schemathesis):"]
     lines += [f"  {c.name:<24} [{c.category}] {c.description}" for c in REGISTRY.values()]
+    lines += [f"  {name:<24} [stateful] {text}" for name, text in STATEFUL_CHECKS.items()]
     lines += ["", "Scenarios:"]
     for item in SCENARIOS.values():
         where = ", ".join(item.projects) if item.projects else "every service"
@@ -96,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         for module in [*config.get("plugins", []), *args.plugin]:
             importlib.import_module(module)
         if args.list:
-            print(list_rules())
+            print(list_rules(args.spec or None, unchecked_only=args.unchecked))
             return 0
         target = build_target(base_url=args.base_url, env_name=args.env, specs=args.spec or None, config=config,
                               discover=not args.no_discovery, settings=_settings(args),
@@ -112,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
         print("error: no service to verify (no spec given, and the target offers none)", file=sys.stderr)
         return 2
     report = verify(target)
+    report.fail_on_gaps = args.fail_on_gaps
     for path, render in ((args.junit, render_junit), (args.html, render_html), (args.json, render_json)):
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ operation.
 from __future__ import annotations
 
 import copy
+import json
 import logging
 from typing import Any
 
@@ -55,6 +56,27 @@ def schemathesis_config(service: ServiceTarget, settings: Settings) -> Any:
     })
 
 
+def _note_created(service: ServiceTarget, by_label: dict[str, Any], recorder: Any, tally: Tally) -> None:
+    """Write the records Schemathesis' create calls made into the run's ledger (for the clean-up)."""
+    identity = service.generated_identity()
+    for case_id, interaction in recorder.interactions.items():
+        response = interaction.response
+        node = recorder.cases.get(case_id)
+        if response is None or node is None or not 200 <= response.status_code < 300:
+            continue
+        facts = by_label.get(node.value.operation.label)
+        if facts is None or facts.action != "create" or facts.data_object not in service.spec.objects:
+            continue
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            continue
+        record = body.get(facts.data_name) if isinstance(body, dict) else None
+        if isinstance(record, dict) and isinstance(record.get("id"), str):
+            tally.ledger.created(service.name, facts.data_object, record["id"], identity.name if identity else None,
+                                 identity.tenant if identity else None, record)
+
+
 def run_generated(service: ServiceTarget, settings: Settings, tally: Tally) -> list[RuleResult]:
     """Run Schemathesis on one service; verdicts go to `tally`, run-level problems are returned."""
     import schemathesis
@@ -74,6 +96,7 @@ def run_generated(service: ServiceTarget, settings: Settings, tally: Tally) -> l
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
             recorder = event.recorder
+            _note_created(service, by_label, recorder, tally)
             for case_id, nodes in recorder.checks.items():
                 node_case = recorder.cases.get(case_id)
                 if node_case is None:

@@ -68,8 +68,9 @@ def find_service(target: Target, name: str) -> ServiceTarget:
 class StrictTally(Tally):
     """A tally that fails the test at the call whose answer breaks a response check."""
 
-    def add(self, service: str, operation: str, check: str, passed: bool, layer: str, example: str = "") -> None:
-        super().add(service, operation, check, passed, layer, example)
+    def add(self, service: str, operation: str, check: str, passed: bool, layer: str, example: str = "",
+            exchange: dict[str, str] | None = None) -> None:
+        super().add(service, operation, check, passed, layer, example, exchange)
         if not passed:
             raise AssertionError(f"{operation}: {check}: {example}")
 

@@ -11,7 +11,9 @@ import requests
 
 from . import scenarios as _scenarios  # noqa: F401  (registers the built-in scenarios)
 from .checks import REGISTRY
+from .cleanup import LeftBehind, Snapshot, sweep
 from .generated import run_generated
+from .inventory import inventory
 from .results import FAIL, Report, RuleResult, Tally
 from .scenarios.base import SCENARIOS, run_scenario, selected
 from .target import ServiceTarget, Settings, Target
@@ -34,15 +36,29 @@ def plan(service: ServiceTarget, settings: Settings) -> list[str]:
         layer = "probes" if _is_probe(name) else "scenarios"
         if layer in settings.layers:
             wanted.append(name)
-    return sorted(wanted, key=lambda n: (not _is_probe(n), 0))
+    return sorted(wanted, key=lambda n: (not _is_probe(n), SCENARIOS[n].order))
 
 
-def run_service(service: ServiceTarget, settings: Settings, tally: Tally) -> list[RuleResult]:
-    """Everything the suite checks on one service."""
+def run_service(service: ServiceTarget, settings: Settings, tally: Tally,
+                left: dict[str, list[LeftBehind]] | None = None) -> list[RuleResult]:
+    """Everything the suite checks on one service; what it could not clean up goes to `left`."""
     results: list[RuleResult] = []
     with requests.Session() as session:
-        for name in plan(service, settings):
-            results.extend(run_scenario(SCENARIOS[name], service, settings, tally, session))
+        before = Snapshot.take(service, session, settings.timeout) if settings.cleanup else None
+        try:
+            results.extend(_run_layers(service, settings, tally, session))
+        finally:
+            if before is not None:
+                remains = sweep(service, tally.ledger, before, session, settings.timeout)
+                if left is not None:
+                    left[service.name] = remains
+    return results
+
+
+def _run_layers(service: ServiceTarget, settings: Settings, tally: Tally, session: requests.Session) -> list[RuleResult]:
+    results: list[RuleResult] = []
+    for name in plan(service, settings):
+        results.extend(run_scenario(SCENARIOS[name], service, settings, tally, session))
     if "generated" in settings.layers:
         try:
             with _GENERATED:
@@ -53,27 +69,49 @@ def run_service(service: ServiceTarget, settings: Settings, tally: Tally) -> lis
     return results
 
 
+def coverage_gaps(target: Target, tally: Tally) -> dict[str, list[str]]:
+    """Per service, the operations whose rules never saw a successful answer (their success rules
+    were never exercised: a PASS says nothing about them)."""
+    succeeded = tally.succeeded()
+    gaps = {}
+    for service in target.services:
+        missing = [op.api for op in service.spec.operations.values() if (service.name, op.api) not in succeeded]
+        if missing:
+            gaps[service.name] = missing
+    return gaps
+
+
 def verify(target: Target) -> Report:
     """Run the suite on every service of `target` and answer the report."""
     started = time.perf_counter()
     settings = target.settings
     tally = Tally()
     results: list[RuleResult] = []
+    left: dict[str, list[LeftBehind]] = {}
     jobs = max(1, min(settings.jobs, len(target.services)))
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="verify") as pool:
-        futures = [pool.submit(run_service, service, settings, tally) for service in target.services]
+        futures = [pool.submit(run_service, service, settings, tally, left) for service in target.services]
         for future in futures:
             results.extend(future.result())
     judged_by_checks = "generated" in settings.layers or "scenarios" in settings.layers
-    expected = [(s.name, op.api, check) for s in target.services for op in s.spec.operations.values() for check in REGISTRY] \
+    expected = [(s.name, op.api, name) for s in target.services for op in s.spec.operations.values()
+                for name, check in REGISTRY.items() if check.applies(op)] \
         if judged_by_checks and not settings.only else []
     results.extend(tally.results(expected))
+    gaps = coverage_gaps(target, tally) if judged_by_checks and not settings.only else {}
+    unchecked: dict[str, list[str]] = {}
+    for service in target.services:
+        for rule in inventory(service):
+            if not rule.checked:
+                unchecked.setdefault(rule.guide, []).append(rule.statement)
     services = {
         s.name: {"baseUrl": s.base_url, "spec": str(s.spec.path.name), "operations": list(s.spec.operations),
                  "identities": [i.describe() for i in s.identities.values() if i.token],
                  "hooks": sorted(s.hooks), "generatedAs": (s.generated_identity().describe() if s.generated_identity() else None)}
         for s in target.services
     }
-    return Report(results=results, services=services, duration=time.perf_counter() - started,
+    return Report(results=results, services=services, duration=time.perf_counter() - started, coverage_gaps=gaps, unchecked=unchecked,
+                  left_behind={name: [{"object": item.object, "id": item.id, "reason": item.reason} for item in items]
+                               for name, items in left.items() if items},
                   settings={"maxExamples": settings.max_examples, "seed": settings.seed, "phases": list(settings.phases),
                             "layers": list(settings.layers), "only": list(settings.only)})

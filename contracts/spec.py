@@ -61,6 +61,7 @@ class FilterFacts:
     multiple: bool
     allows_null: bool
     is_array: bool
+    specials: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ def _filter(param: dict[str, Any]) -> FilterFacts:
         name=param["name"], property=flt.get("property", param["name"]), type=flt.get("type", "String"),
         match=flt.get("match", "exact"), case_insensitive=bool(flt.get("caseInsensitive")),
         multiple=bool(flt.get("multiple")), allows_null=bool(flt.get("null")), is_array=bool(flt.get("isArray")),
+        specials=tuple(str(s) for s in flt.get("specials") or ()),
     )
 
 

@@ -241,7 +241,7 @@ def list_conditions(ctx: Context, obj: DataObjectSpec | None = None) -> tuple[li
     applied = []
     if not mutants.is_active(FILTER_IGNORED):
         for flt in ctx.op.filters:
-            values = ctx.filters.get(flt.name)
+            values = mutants.filter_values(ctx.filters.get(flt.name))
             if values:
                 conditions.append(condition_for(flt.match, flt.property, values, ctx.now, flt.type))
                 applied.append({"name": flt.name, "values": values})

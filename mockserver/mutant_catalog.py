@@ -303,7 +303,15 @@ def _delete_not_soft(facts: Facts, body: dict[str, Any]) -> None:
             record["isActive"] = True
 
 
+def _owner_changes_on_update(facts: Facts, body: dict[str, Any]) -> None:
+    if facts.get("action") == "update":
+        for record in _records(facts, body):
+            if "_owner" in record:
+                record["_owner"] = str(uuid.uuid4())
+
+
 register("payment-result-missing", on_success(_payment_result_missing))
+register("owner-changes-on-update", on_success(_owner_changes_on_update))
 register("updated-at-frozen", on_success(_updated_at_frozen))
 register("list-omits-newest", on_success(_list_omits_newest))
 register("get-wrong-id", on_success(_get_wrong_id))

@@ -62,6 +62,24 @@ def active_rewrites() -> list[ResponseRewrite]:
     return [RESPONSE_MUTANTS[name] for name in sorted(_ACTIVE) if name in RESPONSE_MUTANTS]
 
 
+FILTER_FIRST_VALUE_ONLY = rule_mutant("filter-first-value-only", "a repeated filter (?x=a&x=b) applies only its first value")
+FILTER_NULL_IGNORED = rule_mutant("filter-null-ignored", "?x=null is ignored instead of matching unset fields")
+DATE_SPECIAL_IGNORED = rule_mutant("date-special-ignored", "date specials ($today, $leq-<date>, …) are ignored")
+
+
+def filter_values(values: list[Any] | None) -> list[Any] | None:
+    """A list filter's values as the active filter defects see them (unchanged on a clean twin)."""
+    if not _ACTIVE or not values:
+        return values
+    if FILTER_FIRST_VALUE_ONLY in _ACTIVE:
+        values = values[:1]
+    if FILTER_NULL_IGNORED in _ACTIVE:
+        values = [v for v in values if v != "null"]
+    if DATE_SPECIAL_IGNORED in _ACTIVE:
+        values = [v for v in values if not (isinstance(v, str) and v.startswith("$"))]
+    return values
+
+
 def available() -> list[str]:
     """Every defect name, sorted."""
     return sorted({*RESPONSE_MUTANTS, *RULE_MUTANTS})

@@ -115,6 +115,11 @@ class Check:
     category: str  # envelope, resource, error, status, transport
     description: str
     func: CheckFunction
+    applies_to: Callable[[OperationFacts], bool] | None = None
+
+    def applies(self, facts: OperationFacts) -> bool:
+        """Whether the rule can apply to some answer of this operation at all (by its facts)."""
+        return self.applies_to is None or self.applies_to(facts)
 
     def __call__(self, exchange: Exchange) -> bool | None:
         return self.func(exchange)
@@ -123,10 +128,12 @@ class Check:
 REGISTRY: dict[str, Check] = {}
 
 
-def response_check(name: str, category: str, description: str) -> Callable[[CheckFunction], CheckFunction]:
-    """Register a response rule under `name` (teams may add their own the same way)."""
+def response_check(name: str, category: str, description: str,
+                   applies_to: Callable[[OperationFacts], bool] | None = None) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a response rule under `name` (teams may add their own the same way); `applies_to`
+    says from an operation's facts alone whether the rule can concern it (lists only, …)."""
     def register(func: CheckFunction) -> CheckFunction:
-        REGISTRY[name] = Check(name=name, category=category, description=description, func=func)
+        REGISTRY[name] = Check(name=name, category=category, description=description, func=func, applies_to=applies_to)
         return func
     return register
 

@@ -76,7 +76,7 @@ def success_envelope(exchange: Exchange) -> bool | None:
 
 @response_check("twin_list_paging", "envelope",
                 "lists carry paging (pageNumber, pageRowCount, totalRowCount ≥ rowCount, pageCount = ⌈total/rows⌉), "
-                "filters and uiPermissions")
+                "filters and uiPermissions", applies_to=lambda facts: facts.is_list)
 def list_paging(exchange: Exchange) -> bool | None:
     """The `paging` block of list answers is present and consistent."""
     if not _success_json(exchange) or not exchange.facts.is_list or not isinstance(exchange.body, dict):

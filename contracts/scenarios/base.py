@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 
 import requests
 
-from ..client import Api
+from ..client import Api, Reply
 from ..results import FAIL, PASS, SKIP, RuleResult, Tally
 from ..target import Identity, ServiceTarget, Settings
 
@@ -50,6 +50,7 @@ class Scenario:
     rules: Rules
     projects: tuple[str, ...] | None = None
     title: str = ""
+    order: int = 50  # run order within a service: probes 0, business rules 50, what needs their rows later
 
     def applies_to(self, target: ServiceTarget) -> bool:
         return self.projects is None or target.project in self.projects
@@ -63,12 +64,12 @@ SCENARIOS: dict[str, Scenario] = {}
 
 
 def scenario(name: str, *, rules: Rules, projects: Iterable[str] | None = None,
-             title: str = "") -> Callable[[Callable[[ScenarioContext], None]], Callable[[ScenarioContext], None]]:
+             title: str = "", order: int = 50) -> Callable[[Callable[[ScenarioContext], None]], Callable[[ScenarioContext], None]]:
     """Register a scenario named `name` with its rules (a list, or a function of the target)."""
     def register(func: Callable[[ScenarioContext], None]) -> Callable[[ScenarioContext], None]:
         doc = (func.__doc__ or "").strip().splitlines()
         SCENARIOS[name] = Scenario(name=name, func=func, rules=rules, projects=tuple(projects) if projects else None,
-                                   title=title or (doc[0] if doc else name))
+                                   title=title or (doc[0] if doc else name), order=order)
         return func
     return register
 
@@ -87,6 +88,7 @@ class ScenarioContext:
     _cleanups: list[Callable[[], Any]] = field(default_factory=list)
     _started: float = field(default_factory=time.perf_counter)
     _scratch: dict[str, Any] = field(default_factory=dict)
+    last_reply: Reply | None = None
 
     @property
     def spec(self) -> Any:
@@ -104,10 +106,13 @@ class ScenarioContext:
     def api(self, name: str | None) -> Api:
         """A client calling as identity `name` (None: without a token)."""
         identity = self.identity(name) if name is not None else None
-        return Api(self.target, identity, self.session, self.tally, self.settings.timeout)
+        return Api(self.target, identity, self.session, self.tally, self.settings.timeout, observe=self._observe)
 
     def anonymous(self) -> Api:
-        return Api(self.target, None, self.session, self.tally, self.settings.timeout)
+        return Api(self.target, None, self.session, self.tally, self.settings.timeout, observe=self._observe)
+
+    def _observe(self, reply: Reply) -> None:
+        self.last_reply = reply
 
     # -- verdicts --------------------------------------------------------------------------------
     def _rule(self, rule: str) -> str:
@@ -118,6 +123,7 @@ class ScenarioContext:
             service=self.target.name, layer="scenario", rule=self._rule(rule), status=status, operation=operation,
             message=message, passed=int(status == PASS), failed=int(status == FAIL),
             duration=time.perf_counter() - self._started,
+            exchange=self.last_reply.exchange_text() if status == FAIL and self.last_reply is not None else None,
         ))
 
     def expect(self, rule: str, condition: bool, message: str, *, operation: str | None = None, fatal: bool = True) -> bool:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..client import Api, Reply
@@ -74,6 +76,14 @@ def path_values(ctx: ScenarioContext, op: OperationFacts, actor: str) -> dict[st
             if identity.user_id is None:
                 return None
             values[name] = identity.user_id
+        elif name.endswith("Id") and name[:-2] in ctx.spec.objects:
+            # a child list (`/meals/{mealId}/lines`): under a parent record this run made, else one the actor sees
+            from .coverage import parent_id  # imported here: coverage builds on this module
+
+            parent = parent_id(ctx, name[:-2], actor)
+            if parent is None:
+                return None
+            values[name] = parent
         else:
             return None
     return values
@@ -126,7 +136,7 @@ def _crud_rules(target: ServiceTarget) -> list[str]:
         if apis.get("list"):
             names.append("list-includes-created")
         if apis.get("update") and item.update:
-            names += ["update-increments-version", "get-after-update"]
+            names += ["update-increments-version", "get-after-update", "owner-unchanged"]
         if apis.get("delete"):
             names += ["delete-is-soft", "get-after-delete-404"]
             if apis.get("list"):
@@ -223,9 +233,17 @@ def _crud_one(ctx: ScenarioContext, item: Recipe) -> None:
             problems.append(f"updatedAt {created.get('updatedAt')} → {updated.get('updatedAt')} (expected later)")
         if not same_value(created.get("createdAt"), updated.get("createdAt")):
             problems.append(f"createdAt changed {created.get('createdAt')} → {updated.get('createdAt')}")
-        ctx.expect(f"update-increments-version{tag}", not problems, "; ".join(problems), operation=update.api)
+        ctx.expect(f"update-increments-version{tag}", not problems, "; ".join(problems), operation=update.api, fatal=False)
+        kept = [f"{key} {created.get(key)!r} → {updated.get(key)!r}" for key in ("id", "_owner")
+                if key in created and updated.get(key) != created.get(key)]
+        ctx.expect(f"owner-unchanged{tag}", not kept, f"an update changed system fields it must keep: {'; '.join(kept)}",
+                   operation=update.api, fatal=False)
         if get is not None:
             again = api.call(get.api, path={get.path_params[0]: record_id}, tenant=tenant)
+            if isinstance(again.data, dict) and "_owner" in created:
+                ctx.expect(f"owner-unchanged{tag}", again.data.get("_owner") == created.get("_owner"),
+                           f"{again.describe()}; after an update the record's _owner is {again.data.get('_owner')!r}, "
+                           f"created with {created.get('_owner')!r}", operation=get.api, fatal=False)
             diff = differences(updated, again.data or {}, _comparable(get, updated)) if isinstance(again.data, dict) else ["no record"]
             ctx.expect(f"get-after-update{tag}", again.status == 200 and not diff,
                        f"{again.describe()}; differences from the update's answer: {diff}", operation=get.api)
@@ -247,6 +265,27 @@ def _crud_one(ctx: ScenarioContext, item: Recipe) -> None:
             rows, first = list_all(api, lst, tenant=tenant)
             ctx.expect(f"list-after-delete-excludes{tag}", first.ok and not any(r.get("id") == record_id for r in rows),
                        f"{first.describe()}; the list still shows the deleted {item.object} {record_id}", operation=lst.api, fatal=False)
+
+
+def _unknown_id_rules(target: ServiceTarget) -> list[str]:
+    return [f"unknown-id-404[{obj.default_apis['get']}]" for obj in target.spec.objects.values()
+            if obj.default_apis.get("get") and obj.default_apis["get"] in target.spec.operations
+            and len(target.spec.op(obj.default_apis["get"]).path_params) == 1]
+
+
+@scenario("records.unknown-id", rules=_unknown_id_rules, title="reading a record by an id nobody has answers 404")
+def unknown_id(ctx: ScenarioContext) -> None:
+    """Every data object's get-by-id answers 404 (with the error envelope) to an id that names no record."""
+    identity = ctx.target.generated_identity()
+    ctx.require(identity is not None and identity.token, "no identity to call as")
+    ctx.require(not ctx.spec.tenant_required or identity.tenant or any_tenant(ctx),
+                f"no tenant codename to send in {ctx.spec.tenant_header} (give an identity a tenant)")
+    api = ctx.api(identity.name)
+    for rule in _unknown_id_rules(ctx.target):
+        op = ctx.spec.op(rule[len("unknown-id-404["):-1])
+        reply = api.call(op.api, path={op.path_params[0]: str(uuid.uuid4())}, tenant=identity.tenant or any_tenant(ctx))
+        ctx.expect(rule, reply.status == 404, f"{reply.describe()}; an id that names no record must answer 404",
+                   operation=op.api, fatal=False)
 
 
 def _later(a: Any, b: Any) -> bool:
@@ -310,6 +349,11 @@ def _list_ops(ctx: ScenarioContext) -> list[tuple[OperationFacts, str, str | Non
     for op in ctx.spec.operations.values():
         if not has_paging(op):
             continue
+        if op.path_params == ("userId",):  # a user's own list: read it as the identity that has the most rows
+            reader = _richest_reader(ctx, op)
+            if reader is not None:
+                out.append((op, reader.name, reader.tenant or any_tenant(ctx)))
+                continue
         item = owners.get(op.data_object)
         if item is not None and ctx.target.identity(item.actor) is not None:
             out.append((op, item.actor, tenant_for(ctx, item)))
@@ -318,8 +362,29 @@ def _list_ops(ctx: ScenarioContext) -> list[tuple[OperationFacts, str, str | Non
     return out
 
 
+def _richest_reader(ctx: ScenarioContext, op: OperationFacts) -> Any:
+    """The identity whose own list (`…/{userId}`) has the most rows (None: nobody has a user id)."""
+    best, most = None, -1
+    for identity in ctx.target.identities.values():
+        if not identity.token or not identity.user_id:
+            continue
+        reply = ctx.api(identity.name).call(op.api, path={"userId": identity.user_id}, query={"pageRowCount": 1},
+                                            tenant=identity.tenant or any_tenant(ctx))
+        total = ((reply.json or {}).get("paging") or {}).get("totalRowCount") if reply.ok else None
+        if isinstance(total, int) and total > most:
+            best, most = identity, total
+    return best
+
+
 def _seed(ctx: ScenarioContext, count: int = 3) -> None:
-    """Give every recipe object a few fresh records (deleted again afterwards)."""
+    """Give every recipe object a few fresh records (deleted again afterwards); objects without a
+    recipe get records prepared from the spec, by several users (see `coverage.seed`)."""
+    from .coverage import seed  # imported here: coverage builds on this module
+
+    if ctx._scratch.get("seeded"):
+        return
+    ctx._scratch["seeded"] = True
+    seed(ctx, count)
     for item in recipes_for(ctx.target.project):
         if item.object not in ctx.spec.objects:
             continue
@@ -340,14 +405,107 @@ def _seed(ctx: ScenarioContext, count: int = 3) -> None:
                 ctx.cleanup(lambda d=delete, r=record_id, t=tenant, a=api: a.call(d.api, path={d.path_params[0]: r}, tenant=t, judge_answer=False))
 
 
+def filter_forms(flt: FilterFacts) -> list[str]:
+    """The documented forms of a filter, each a rule: single (with its case/partial/date matching),
+    multiple (`?x=a&x=b` means any of them), `null` (matches unset), and each date special."""
+    forms = ["returns-exactly-matching"]
+    if flt.multiple:
+        forms.append("repeated-means-any-of")
+    if flt.allows_null and not flt.is_array:
+        forms.append("null-matches-unset")
+    forms += [f"date-special-{special.split('-<')[0].lstrip('$')}" for special in flt.specials]
+    return forms
+
+
 def _filter_rules(target: ServiceTarget) -> list[str]:
-    return [f"returns-exactly-matching[{op.api}.{f.name}]" for op in target.spec.operations.values() if has_paging(op)
-            for f in op.filters if f.match != "any"]
+    return [f"{form}[{op.api}.{f.name}]" for op in target.spec.operations.values() if has_paging(op)
+            for f in op.filters if f.match != "any" for form in filter_forms(f)]
 
 
-@scenario("filters.exact", rules=_filter_rules, title="every list filter returns exactly the matching records")
+def special_value(special: str, rows: list[dict[str, Any]], prop: str) -> str:
+    """A value of the date special `special` (`$leq-<date>`, `$lin-<date>` take a day some row has)."""
+    if "-<" not in special:
+        return special
+    days = sorted(d for d in (_day(r.get(prop)) for r in rows) if d)
+    day = days[len(days) // 2] if days else datetime.now(UTC).strftime("%Y-%m-%d")
+    return special.split("-<")[0] + "-" + day
+
+
+def special_matches(special: str, value: Any, now: datetime) -> bool:
+    """Whether a date `value` falls in the date special's range (as `specs/README.md` defines them, UTC)."""
+    if value is None:
+        return False
+    if isinstance(value, list):
+        return any(special_matches(special, v, now) for v in value)
+    day = _day(value)
+    if day is None:
+        return False
+    today = now.astimezone(UTC).date()
+    when = datetime.fromisoformat(day).date()
+    monday = today - timedelta(days=today.weekday())
+    if special == "$today":
+        return when == today
+    if special == "$ltoday":
+        return when < today
+    if special == "$week":
+        return monday <= when < monday + timedelta(days=7)
+    if special == "$lweek":
+        return monday - timedelta(days=7) <= when < monday
+    if special == "$month":
+        return (when.year, when.month) == (today.year, today.month)
+    if special.startswith("$leq-"):
+        return day <= special[5:]
+    if special.startswith("$lin-"):
+        return day >= special[5:]
+    return False
+
+
+def _decoy(flt: FilterFacts, ctx: ScenarioContext, op: OperationFacts, wanted: str) -> str:
+    """Another valid filter value than `wanted` (to put first in a repeated filter): another enum
+    option, a day long past, a fresh id or text no row holds."""
+    obj = ctx.spec.objects.get(op.data_object)
+    prop = obj.properties.get(flt.property) if obj else None
+    if prop is not None and prop.enum:
+        return next((o for o in prop.enum if o.lower() != wanted.lower()), wanted)
+    if flt.match == "date":
+        return "1971-01-01"
+    if flt.type == "ID":
+        return str(uuid.uuid4())
+    return ctx.unique("zz-nomatch-")
+
+
+@dataclass
+class _Listing:
+    """A list operation as one identity reads it, with its full rows: judges a filtered read against them."""
+
+    ctx: ScenarioContext
+    api: Api
+    op: OperationFacts
+    path: dict[str, Any] | None
+    tenant: str | None
+    rows: list[dict[str, Any]]
+    complete: bool
+
+    def judge(self, rule: str, flt: FilterFacts, query: Any, matches: Callable[[Any], bool], shown: str) -> None:
+        """Filter by `query`: no row that does not match, and (full list known) none that matches left out."""
+        got, reply = list_all(self.api, self.op, path=self.path, tenant=self.tenant, query={flt.name: query})
+        if not reply.ok:
+            self.ctx.expect(rule, False, f"{reply.describe()}; filtering by {shown} failed", operation=self.op.api, fatal=False)
+            return
+        strays = [r.get("id") for r in got if not matches(r.get(flt.property))]
+        missing = []
+        if self.complete:
+            got_ids = {r.get("id") for r in got}
+            missing = [r.get("id") for r in self.rows if matches(r.get(flt.property)) and r.get("id") not in got_ids]
+        self.ctx.expect(rule, not strays and not missing,
+                        f"{shown} ({flt.match}): {len(strays)} rows that do not match {strays[:3]}, "
+                        f"{len(missing)} matching rows left out {missing[:3]}", operation=self.op.api, fatal=False)
+
+
+@scenario("filters.exact", rules=_filter_rules, order=80, title="every list filter, in each documented form, returns exactly the matching records")
 def filters_exact(ctx: ScenarioContext) -> None:
-    """For each list filter: filtered rows all match, and every matching row of the full list is there."""
+    """For each list filter and each of its documented forms (single, repeated, null, date specials):
+    the filtered rows all match, and every matching row of the full list is there."""
     _seed(ctx)
     for op, actor, tenant in _list_ops(ctx):
         api = ctx.api(actor)
@@ -355,41 +513,57 @@ def filters_exact(ctx: ScenarioContext) -> None:
         filters = [f for f in op.filters if f.match != "any"]
         if path is None and op.path_params:
             for f in filters:
-                ctx.skip_rule(f"returns-exactly-matching[{op.api}.{f.name}]", f"no value for the path {op.path_params}", operation=op.api)
+                for form in filter_forms(f):
+                    ctx.skip_rule(f"{form}[{op.api}.{f.name}]", f"no value for the path {op.path_params}", operation=op.api)
             continue
         rows, first = list_all(api, op, path=path, tenant=tenant)
         total = ((first.json or {}).get("paging") or {}).get("totalRowCount") if first.ok else None
         complete = first.ok and isinstance(total, int) and len(rows) >= total
+
+        listing = _Listing(ctx, api, op, path, tenant, rows, complete)
+        judge = listing.judge
+
         for flt in filters:
             rule = f"returns-exactly-matching[{op.api}.{flt.name}]"
             if not first.ok:
-                ctx.skip_rule(rule, f"listing as {actor} failed: {first.describe()}", operation=op.api)
+                for form in filter_forms(flt):
+                    ctx.skip_rule(f"{form}[{op.api}.{flt.name}]", f"listing as {actor} failed: {first.describe()}", operation=op.api)
                 continue
-            values = [v for v in (filter_value(flt, r.get(flt.property)) for r in rows) if v]
+            values = list(dict.fromkeys(v for v in (filter_value(flt, r.get(flt.property)) for r in rows) if v))
             if not values:
-                ctx.skip_rule(rule, f"no {op.data_name} row has a {flt.property} to filter by", operation=op.api)
-                continue
-            # prefer a value that selects some rows but not all, so an ignored filter shows
-            wanted = next((v for v in values if 0 < sum(filter_matches(flt, r.get(flt.property), v) for r in rows) < len(rows)), values[0])
-            got, reply = list_all(api, op, path=path, tenant=tenant, query={flt.name: wanted})
-            if not reply.ok:
-                ctx.expect(rule, False, f"{reply.describe()}; filtering by {flt.name}={wanted!r} failed", operation=op.api, fatal=False)
-                continue
-            strays = [r.get("id") for r in got if not filter_matches(flt, r.get(flt.property), wanted)]
-            missing = []
-            if complete:
-                got_ids = {r.get("id") for r in got}
-                missing = [r.get("id") for r in rows if filter_matches(flt, r.get(flt.property), wanted) and r.get("id") not in got_ids]
-            ctx.expect(rule, not strays and not missing,
-                       f"{flt.name}={wanted!r} ({flt.match}): {len(strays)} rows that do not match {strays[:3]}, "
-                       f"{len(missing)} matching rows left out {missing[:3]}", operation=op.api, fatal=False)
+                for form in filter_forms(flt):
+                    if form in ("returns-exactly-matching", "repeated-means-any-of"):
+                        ctx.skip_rule(f"{form}[{op.api}.{flt.name}]", f"no {op.data_name} row has a {flt.property} to filter by",
+                                      operation=op.api)
+            else:
+                # prefer a value that selects some rows but not all, so an ignored filter shows
+                selective = [v for v in values if 0 < sum(filter_matches(flt, r.get(flt.property), v) for r in rows) < len(rows)]
+                wanted = (selective or values)[0]
+                judge(rule, flt, wanted, lambda value, w=wanted, f=flt: filter_matches(f, value, w), f"{flt.name}={wanted!r}")
+                if flt.multiple:
+                    # the value that selects rows goes last: a backend using only the first value shows
+                    other = next((v for v in values if v != wanted and not any(
+                        filter_matches(flt, r.get(flt.property), v) and filter_matches(flt, r.get(flt.property), wanted)
+                        for r in rows)), None) or _decoy(flt, ctx, op, wanted)
+                    pair = [other, wanted]
+                    judge(f"repeated-means-any-of[{op.api}.{flt.name}]", flt, pair,
+                          lambda value, p=pair, f=flt: any(filter_matches(f, value, v) for v in p),
+                          f"{flt.name}={pair[0]!r}&{flt.name}={pair[1]!r}")
+            if flt.allows_null and not flt.is_array:
+                judge(f"null-matches-unset[{op.api}.{flt.name}]", flt, "null", lambda value: value is None, f"{flt.name}=null")
+            now = datetime.now(UTC)
+            for special in flt.specials:
+                name = special.split("-<")[0].lstrip("$")
+                wanted_special = special_value(special, rows, flt.property)
+                judge(f"date-special-{name}[{op.api}.{flt.name}]", flt, wanted_special,
+                      lambda value, sp=wanted_special, at=now: special_matches(sp, value, at), f"{flt.name}={wanted_special}")
 
 
 def _paging_rules(target: ServiceTarget) -> list[str]:
     return [f"pages-partition-the-list[{op.api}]" for op in target.spec.operations.values() if has_paging(op)]
 
 
-@scenario("paging.consistent", rules=_paging_rules,
+@scenario("paging.consistent", rules=_paging_rules, order=80,
           title="paging: pages hold pageRowCount rows, totalRowCount counts every row, pages partition the list")
 def paging_consistent(ctx: ScenarioContext) -> None:
     """Page by one row: each page holds the next row, and paging counts every row of the list."""

@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -126,10 +126,13 @@ def get(url: str) -> Any:
         return json.load(response)
 
 
-def verify_twin(url: str, mutant: str | None = None, specs: list[str] | None = None, **settings: Any) -> Report:
+def verify_twin(url: str, mutant: str | None = None, specs: list[str] | None = None,
+                after_reset: Callable[[], None] | None = None, **settings: Any) -> Report:
     """Reset the twin, switch `mutant` on (alone), run the suite in-process, switch it off again."""
     post(f"{url}/__twin/reset", {})
     post(f"{url}/__twin/mutants", {"active": [mutant] if mutant else []})
+    if after_reset is not None:
+        after_reset()
     try:
         options = {"layers": ["probes", "scenarios"], "payment_wait": 2.0, **settings}
         return verify(build_target(base_url=url, specs=specs, settings=options, environ={}))

@@ -24,6 +24,17 @@ def test_list_names_every_check_and_scenario():
         assert name in result.stdout
 
 
+def test_list_shows_each_guides_rule_inventory_and_nothing_unchecked():
+    result = twin_verify("--list", "--spec", "airbnb")
+    assert result.returncode == 0, result.stderr
+    assert "airbnb-bookingmanagement.txt (airbnb-bookingmanagement):" in result.stdout
+    assert "?guestId=<a>&guestId=<b> returns the records matching any of the values" in result.stdout
+    assert "held by filters.exact/repeated-means-any-of[listReservations.guestId]" in result.stdout
+    assert "136 rules, 136 checked, 0 unchecked" in result.stdout
+    only_unchecked = twin_verify("--list", "--unchecked")
+    assert "UNCHECKED" not in only_unchecked.stdout and "0 unchecked" in only_unchecked.stdout
+
+
 def test_list_includes_what_plugins_register(tmp_path: Path):
     (tmp_path / "team_rules.py").write_text(
         "from contracts.scenarios import scenario\n\n"
@@ -69,7 +80,11 @@ def test_verify_passes_a_clean_twin_and_writes_reports(twin_url: str, tmp_path: 
     assert suites.get("failures") == "0" and int(suites.get("tests")) > 100
     assert {c.get("classname") for c in suites.iter("testcase")} >= {"tutorhub-enrollmentmanagement.createEnrollment"}
     assert "tutorhub-enrollmentmanagement" in page.read_text()
-    assert json.loads(data.read_text())["ok"] is True
+    report = json.loads(data.read_text())
+    assert report["ok"] is True and report["leftBehind"] and report["skippedByReason"] is not None
+    # only probes and scenarios ran: the webhooks no client can sign are coverage gaps, and they fail the run on demand
+    gaps = twin_verify("--base-url", twin_url, "--spec", "tutorhub", "--layers", "probes,scenarios", "--fail-on-gaps", "-q")
+    assert gaps.returncode == 1 and "(--fail-on-gaps)" in gaps.stdout, gaps.stdout[-2000:]
 
 
 def test_verify_exits_1_when_a_rule_breaks(twin_url: str, tmp_path: Path):
