@@ -210,8 +210,12 @@ class Api:
             problems = [f"{key} {before.get(key)!r} → {record.get(key)!r}" for key in ("_owner", "createdAt")
                         if key in before and key in record and before[key] != record[key]]
             if facts.default_api == "update" and facts.action == "update":
-                if not (isinstance(record.get("recordVersion"), int) and isinstance(before.get("recordVersion"), int)
-                        and record["recordVersion"] > before["recordVersion"]):
+                # Only a change raises the version: an update that leaves every value as it was may
+                # keep it (the twin does; a backend that skips no-op writes does too).
+                changed = any(record.get(key) != before.get(key) for key in record
+                              if key not in ("recordVersion", "updatedAt") and key in before)
+                if changed and not (isinstance(record.get("recordVersion"), int) and isinstance(before.get("recordVersion"), int)
+                                    and record["recordVersion"] > before["recordVersion"]):
                     problems.append(f"recordVersion {before.get('recordVersion')!r} → {record.get('recordVersion')!r} (an update raises it)")
                 if str(record.get("updatedAt") or "") < str(before.get("updatedAt") or ""):
                     problems.append(f"updatedAt went back {before.get('updatedAt')!r} → {record.get('updatedAt')!r}")
