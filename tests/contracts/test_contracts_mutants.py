@@ -9,8 +9,6 @@ them; rule mutants (the twin's workflows) switch one business rule off.
 
 from __future__ import annotations
 
-import os
-import time
 from collections import Counter
 
 import pytest
@@ -128,7 +126,7 @@ def _active_records(twin_url: str) -> Counter[tuple[str, str]]:
 
 
 def test_clean_twin_passes_every_rule_on_all_services(twin_url: str) -> None:
-    """The unmodified twin: every layer, every service, no failure — within the time budget; at most
+    """The unmodified twin: every layer, every service, no failure; at most
     5 % of rule checks skipped; and the run leaves the active records as it found them, apart from
     those its report lists as left behind (records the guides offer no way to delete)."""
     before: Counter[tuple[str, str]] = Counter()
@@ -136,10 +134,8 @@ def test_clean_twin_passes_every_rule_on_all_services(twin_url: str) -> None:
     def count_before() -> None:
         before.update(_active_records(twin_url))
 
-    started = time.perf_counter()
     report = verify_twin(twin_url, None, None, layers=["probes", "scenarios", "generated"], payment_wait=10.0,
                          after_reset=count_before)
-    elapsed = time.perf_counter() - started
     left = Counter((service, item["object"]) for service, items in report.left_behind.items() for item in items)
     grown = {key: count - before[key] for key, count in _active_records(twin_url).items() if count != before[key]}
     assert grown == {key: n for key, n in left.items() if n}, f"active records changed by {grown}; listed as left behind: {dict(left)}"
@@ -151,5 +147,3 @@ def test_clean_twin_passes_every_rule_on_all_services(twin_url: str) -> None:
     assert len(report.services) == 3
     passed_scenarios = {r.rule.split("/")[0] for r in report.results if r.layer == "scenario" and r.status == "pass"}
     assert {"tutorhub.refund-window", "workforceos.tenant-isolation", "airbnb.reservation-overlap"} <= passed_scenarios
-    budget = float(os.environ.get("TWIN_VERIFY_BUDGET", "120"))
-    assert elapsed < budget, f"a full run took {elapsed:.0f}s (budget {budget:.0f}s)"
