@@ -225,7 +225,9 @@ def crud_flow(client: Generated, data_object: str, **scope: Any) -> None:
     assert got[ops["get"]["x-twin-data-name"]]["id"] == record["id"]
     update = ops["update"]["requestBody"]["content"]["application/json"]["example"]
     _, updated = client.call(ops["update"]["operationId"], **{key: record["id"]}, body=update, **scope)
-    assert updated[ops["update"]["x-twin-data-name"]]["recordVersion"] == 2
+    # an update raises the version only when it changes a value (the example may repeat the create's)
+    changed = any(record.get(name) != value for name, value in update.items())
+    assert updated[ops["update"]["x-twin-data-name"]]["recordVersion"] == (2 if changed else 1)
     client.call(ops["delete"]["operationId"], **{key: record["id"]}, **scope)
 
 
