@@ -11,10 +11,11 @@ twin. The rules, checked on every control request before its handler runs:
 2. **No DNS rebinding.** Without a control token, the `Host` header must name a loopback address, a
    `*.localhost` name, the public URL's host or a `--control-origin` host: a foreign name that
    resolves to 127.0.0.1 cannot reach the control plane (403).
-3. **Changes need JSON.** POST, PUT, PATCH and DELETE need `Content-Type: application/json` (or
-   `…+json`), or a header a browser cannot send cross-site without a preflight (`Authorization`,
-   `X-Requested-With`): a simple cross-site request (a form, `text/plain`, `no-cors` fetch) never
-   changes state (415 otherwise).
+3. **Changes need JSON.** A POST needs `Content-Type: application/json` (or `…+json`), or a header
+   a browser cannot send cross-site without a preflight (`Authorization`, `X-Requested-With`): a
+   simple cross-site request (a form, `text/plain`, `no-cors` fetch) never changes state (415
+   otherwise). PUT, PATCH and DELETE are never simple: a browser preflights them cross-site, and
+   rule 1 refuses the preflight, so a bodiless `DELETE /__twin/faults` from curl needs no header.
 4. **A token when configured.** With `--control-token` (or `TWIN_CONTROL_TOKEN`) every control
    request needs `Authorization: Bearer <token>` (401 otherwise).
 """
@@ -29,7 +30,6 @@ from urllib.parse import urlsplit
 
 from .errors import ApiError
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Headers no browser sends cross-site without a preflight the guard refuses.
 PREFLIGHTED_HEADERS = ("Authorization", "X-Requested-With")
 
@@ -119,7 +119,7 @@ class ControlGuard:
             if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token.encode()):
                 return ApiError(401, "errMsg_controlTokenRequired",
                                 "the control API needs 'Authorization: Bearer <control token>'")
-        if method not in SAFE_METHODS and not _json_or_preflighted(headers):
+        if method == "POST" and not _json_or_preflighted(headers):
             return ApiError(415, "errMsg_controlNeedsJsonContentType",
                             f"{method} on the control API needs 'Content-Type: application/json'")
         return None

@@ -91,6 +91,13 @@ async def test_a_change_without_json_is_refused_even_without_an_origin(twin: Twi
     assert len(await payments(twin)) == 1
 
 
+async def test_methods_a_browser_always_preflights_need_no_json_header(twin: Twin):
+    await twin.client.post("/__twin/faults", json={"path": "*/v1/enrollments*", "count": 1})
+    response = await twin.client.delete("/__twin/faults")
+    assert response.status == 200
+    assert (await response.json())["faults"] == []
+
+
 async def test_a_change_with_a_preflighted_header_is_accepted(twin: Twin):
     response = await twin.client.post("/__twin/reset", headers={"X-Requested-With": "fetch"})
     assert response.status == 200
