@@ -249,4 +249,4 @@ async def test_enum_filters_take_their_options_in_any_case_and_refuse_others_nam
         assert status == 200 and body["rowCount"] == 1, (value, body)
     status, body = await twin.call("GET", f"{url}?status=archived", as_=as_, tenant="babil")
     assert status == 400 and body["message"] == "errMsg_statusisNotAValidEnumOption"
-    assert body["detail"] == "status must be one of: active, inactive, pending, expired, null"
+    assert body["detail"] == "status must be one of: active, inactive, pending, expired (any letter case), or null (unset); got 'archived'"
