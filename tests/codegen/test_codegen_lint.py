@@ -9,19 +9,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from codegen_testing import ROOT, npm_tools
+from codegen_testing import ROOT
 
 SPECS = sorted(str(p) for p in (ROOT / "specs" / "openapi").glob("*.yaml"))
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def tools() -> Path:
-    found = npm_tools()
-    if found is None:
-        pytest.skip("npm is not installed: the linters cannot run (scripts/test installs them)")
-    return found
 
 
 def test_spectral_reports_nothing(tools: Path, tmp_path: Path) -> None:

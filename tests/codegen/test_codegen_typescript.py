@@ -9,20 +9,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from codegen_testing import HERE, ROOT, npm_tools, spec_paths, typescript_flow
+from codegen_testing import HERE, ROOT, spec_paths, typescript_flow
 
 SPECS = sorted((ROOT / "specs" / "openapi").glob("*.yaml"))
 BUILD = HERE / "build" / "ts"
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def tools() -> Path:
-    found = npm_tools()
-    if found is None:
-        pytest.skip("npm is not installed: the TypeScript generators cannot run (scripts/test installs them)")
-    return found
 
 
 def test_typed_flows_compile_with_tsc_strict(tools: Path) -> None:
