@@ -55,12 +55,18 @@ def _cors(request: web.Request, response: web.StreamResponse, policy: CorsPolicy
         response.headers["Access-Control-Allow-Credentials"] = "true"
 
 
-def _preflight(request: web.Request, policy: CorsPolicy) -> web.Response:
+def _preflight_answer(request: web.Request) -> web.Response:
+    """A preflight's 204 with the methods and headers granted; the origin is granted by the caller."""
     response = web.Response(status=204)
-    _cors(request, response, policy)
     response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
     response.headers["Access-Control-Allow-Headers"] = request.headers.get("Access-Control-Request-Headers") or CORS_HEADERS
     response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+def _preflight(request: web.Request, policy: CorsPolicy) -> web.Response:
+    response = _preflight_answer(request)
+    _cors(request, response, policy)
     return response
 
 
@@ -78,11 +84,8 @@ def _grant(request: web.Request, response: web.StreamResponse) -> None:
 
 
 def _control_preflight(request: web.Request) -> web.Response:
-    response = web.Response(status=204)
+    response = _preflight_answer(request)
     _grant(request, response)
-    response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
-    response.headers["Access-Control-Allow-Headers"] = request.headers.get("Access-Control-Request-Headers") or CORS_HEADERS
-    response.headers["Access-Control-Max-Age"] = "600"
     return response
 
 
