@@ -55,9 +55,10 @@ def _cors(request: web.Request, response: web.StreamResponse, policy: CorsPolicy
         response.headers["Access-Control-Allow-Credentials"] = "true"
 
 
-def _preflight_answer(request: web.Request) -> web.Response:
-    """A preflight's 204 with the methods and headers granted; the origin is granted by the caller."""
+def _preflight_answer(request: web.Request, grant_origin: Callable[[web.StreamResponse], None]) -> web.Response:
+    """A preflight's 204: the origin as `grant_origin` grants it, then the methods and headers."""
     response = web.Response(status=204)
+    grant_origin(response)
     response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
     response.headers["Access-Control-Allow-Headers"] = request.headers.get("Access-Control-Request-Headers") or CORS_HEADERS
     response.headers["Access-Control-Max-Age"] = "600"
@@ -65,9 +66,7 @@ def _preflight_answer(request: web.Request) -> web.Response:
 
 
 def _preflight(request: web.Request, policy: CorsPolicy) -> web.Response:
-    response = _preflight_answer(request)
-    _cors(request, response, policy)
-    return response
+    return _preflight_answer(request, lambda response: _cors(request, response, policy))
 
 
 def _refused(error: ApiError, now: Any) -> web.Response:
@@ -84,9 +83,7 @@ def _grant(request: web.Request, response: web.StreamResponse) -> None:
 
 
 def _control_preflight(request: web.Request) -> web.Response:
-    response = _preflight_answer(request)
-    _grant(request, response)
-    return response
+    return _preflight_answer(request, lambda response: _grant(request, response))
 
 
 def twin_middleware(world: World, faults: FaultSet, cors: CorsPolicy | None = None,
