@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from specs.extensions import read_extensions
+
 from . import tools
 
 DEFAULT_SPEC = tools.ROOT / "specs" / "openapi" / "tutorhub-enrollmentmanagement.yaml"
@@ -75,25 +77,21 @@ def sample_value(name: str, prop: dict[str, Any], index: int) -> Any:
 
 def load(spec_path: Path = DEFAULT_SPEC, obj: str = DEFAULT_OBJECT) -> Scenario:
     spec = yaml.safe_load(spec_path.read_text())
-    info = spec["info"]
-    objects = spec.get("x-twin-data-objects") or {}
-    if obj not in objects:
-        raise SystemExit(f"{spec_path.name} has no data object {obj!r}: {', '.join(objects)}")
-    defaults = objects[obj]["defaultApis"]
+    ext = read_extensions(spec, spec_path.name)
+    if obj not in ext.data_objects:
+        raise SystemExit(f"{spec_path.name} has no data object {obj!r}: {', '.join(ext.data_objects)}")
+    defaults = ext.data_objects[obj].default_apis
     found: dict[str, Operation] = {}
-    for template, item in spec["paths"].items():
-        for method, operation in item.items():
-            if not isinstance(operation, dict) or "x-twin-api" not in operation:
-                continue
-            for kind in ("get", "list", "create"):
-                if operation["x-twin-api"] == defaults.get(kind):
-                    params = [p["name"] for p in operation.get("parameters", []) if p.get("in") == "path"]
-                    body = (operation.get("requestBody") or {}).get("content", {}).get("application/json", {}).get("schema")
-                    found[kind] = Operation(operation["x-twin-api"], method.upper(), template,
-                                            params[0] if params else None, body, int(operation.get("x-twin-status", 200)))
+    for op in ext.operations:
+        operation = spec["paths"][op.path][op.method.lower()]
+        for kind in ("get", "list", "create"):
+            if op.api == defaults.get(kind):
+                params = [p["name"] for p in operation.get("parameters", []) if p.get("in") == "path"]
+                body = (operation.get("requestBody") or {}).get("content", {}).get("application/json", {}).get("schema")
+                found[kind] = Operation(op.api, op.method, op.path, params[0] if params else None, body, op.status)
     missing = [k for k in ("get", "list", "create") if k not in found]
     if missing:
         raise SystemExit(f"{obj} in {spec_path.name} has no default {', '.join(missing)} operation")
     slug = spec_path.stem
-    return Scenario(spec_path, info["x-twin-project"], slug, spec.get("x-twin-base-path") or "", obj,
+    return Scenario(spec_path, ext.info.project, slug, ext.base_path, obj,
                     found["get"], found["list"], found["create"])

@@ -37,8 +37,7 @@ class InventoryRule:
 
 
 def _guide(target: ServiceTarget) -> str:
-    info = target.spec.raw.get("info") or {}
-    return str(info.get("x-twin-guide") or target.spec.path.name)
+    return target.spec.guide or target.spec.path.name
 
 
 def _scenario_rules(target: ServiceTarget, name: str) -> list[str]:

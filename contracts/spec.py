@@ -1,4 +1,5 @@
-"""What the suite knows about a service: the facts its OpenAPI spec states with `x-twin-*` keys.
+"""What the suite knows about a service: the facts its OpenAPI spec states in its extensions
+(read by `specs.extensions`, the one reader of the vocabulary).
 
 The suite reads the committed specs (never the twin's code): every check and scenario asks a
 `ServiceSpec` / `OperationFacts` what the guide promises — the success status, the envelope's
@@ -15,11 +16,20 @@ from typing import Any
 import yaml
 
 import specs
+from specs.extensions import (
+    SYSTEM_FIELDS,
+    DataObjectExtension,
+    FilterExtension,
+    OperationExtensions,
+    PaymentRole,
+    SpecExtensionError,
+    read_extensions,
+)
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 OPENAPI_DIR = Path(specs.__file__).resolve().parent / "openapi"
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
-SYSTEM_FIELDS = ("id", "isActive", "recordVersion", "createdAt", "updatedAt", "_owner")
+__all__ = ["SYSTEM_FIELDS"]  # the default list of record system fields (a spec may state its own)
 
 
 @dataclass(frozen=True)
@@ -51,7 +61,7 @@ class ObjectFacts:
 
 @dataclass(frozen=True)
 class FilterFacts:
-    """A list operation's filter query parameter (`x-twin-filter`)."""
+    """A list operation's filter query parameter and the semantics the guide states for it."""
 
     name: str
     property: str
@@ -89,6 +99,8 @@ class OperationFacts:
     filters: tuple[FilterFacts, ...]
     required_body: tuple[str, ...]
     guide_line: int | None
+    payment: PaymentRole | None = None  # its part in the shared payment flow (start, refresh, callback)
+    access: frozenset[str] | None = None  # the roles that may call it (None: every role)
 
     @property
     def label(self) -> str:
@@ -114,10 +126,13 @@ class ServiceSpec:
     default_page_size: int
     max_page_size: int
     by_label: dict[str, OperationFacts] = field(default_factory=dict)
-    # The roles the guide names (`x-twin-roles`: name → True when a tenant's role) and what a
-    # tenant is (`company`, `school`) for multi-tenant services.
+    # The roles the guide names (name → True when a tenant's role) and what a tenant is
+    # (`company`, `school`) for multi-tenant services.
     roles: dict[str, bool] = field(default_factory=dict)
     tenant_object: str | None = None
+    # The fields every record of a data object carries besides its properties.
+    system_fields: tuple[str, ...] = SYSTEM_FIELDS
+    guide: str | None = None  # the guide's file name the spec was built from
 
     @property
     def slug(self) -> str:
@@ -153,80 +168,84 @@ def _resolve(doc: dict[str, Any], node: Any) -> Any:
     return node
 
 
-def _filter(param: dict[str, Any]) -> FilterFacts:
-    flt = param["x-twin-filter"]
+def _filter(name: str, flt: FilterExtension) -> FilterFacts:
     return FilterFacts(
-        name=param["name"], property=flt.get("property", param["name"]), type=flt.get("type", "String"),
-        match=flt.get("match", "exact"), case_insensitive=bool(flt.get("caseInsensitive")),
-        multiple=bool(flt.get("multiple")), allows_null=bool(flt.get("null")), is_array=bool(flt.get("isArray")),
-        specials=tuple(str(s) for s in flt.get("specials") or ()),
+        name=name, property=flt.property, type=flt.type, match=flt.match, case_insensitive=flt.case_insensitive,
+        multiple=flt.multiple, allows_null=flt.null, is_array=flt.is_array, specials=flt.specials,
     )
 
 
-def _operation(doc: dict[str, Any], path: str, method: str, raw: dict[str, Any]) -> OperationFacts:
+def _operation(doc: dict[str, Any], ext: OperationExtensions, raw: dict[str, Any]) -> OperationFacts:
     params = [_resolve(doc, p) for p in raw.get("parameters", [])]
     body_schema = (((raw.get("requestBody") or {}).get("content") or {}).get("application/json") or {}).get("schema") or {}
     return OperationFacts(
-        api=raw.get("x-twin-api") or raw["operationId"],
-        method=method.upper(),
-        path=path,
-        route=raw.get("x-twin-route", path),
-        action=raw.get("x-twin-action", ""),
-        data_name=raw.get("x-twin-data-name", ""),
-        data_object=raw.get("x-twin-data-object", ""),
-        status=int(raw.get("x-twin-status", 200)),
-        is_list=bool(raw.get("x-twin-list")),
-        select_list=bool(raw.get("x-twin-select-list")),
-        fields=tuple(raw.get("x-twin-fields") or ()),
-        joins=tuple(raw.get("x-twin-joins") or ()),
-        extra_keys=tuple(raw.get("x-twin-extra-keys") or ()),
-        body=tuple(raw.get("x-twin-body") or ()),
-        tenant=bool(raw.get("x-twin-tenant")),
-        default_api=raw.get("x-twin-default-api"),
+        api=ext.api,
+        method=ext.method,
+        path=ext.path,
+        route=ext.route,
+        action=ext.action,
+        data_name=ext.data_name,
+        data_object=ext.data_object or "",
+        status=ext.status,
+        is_list=ext.is_list,
+        select_list=ext.select_list,
+        fields=ext.fields,
+        joins=tuple(join.as_dict() for join in ext.joins),
+        extra_keys=ext.extra_keys,
+        body=ext.body,
+        tenant=ext.tenant,
+        default_api=ext.default_api,
         path_params=tuple(p["name"] for p in params if p.get("in") == "path"),
         query_params=tuple(p["name"] for p in params if p.get("in") == "query"),
-        filters=tuple(_filter(p) for p in params if "x-twin-filter" in p),
+        filters=tuple(_filter(p["name"], ext.filters[p["name"]]) for p in params if p.get("name") in ext.filters),
         required_body=tuple(body_schema.get("required") or ()),
-        guide_line=raw.get("x-twin-guide-line"),
+        guide_line=ext.guide_line,
+        payment=ext.payment,
+        access=ext.access,
     )
 
 
-def _object(name: str, raw: dict[str, Any]) -> ObjectFacts:
+def _object(name: str, ext: DataObjectExtension) -> ObjectFacts:
     props = {
-        key: PropertyFacts(name=key, type=value.get("type", "String"), is_array=bool(value.get("isArray")),
-                           required=bool(value.get("required")), enum=tuple(value.get("options") or value.get("enum") or ()),
-                           secret=bool(value.get("secret")))
-        for key, value in (raw.get("properties") or {}).items()
+        key: PropertyFacts(name=key, type=value.type, is_array=value.is_array, required=value.required,
+                           enum=value.options, secret=value.secret)
+        for key, value in ext.properties.items()
     }
-    return ObjectFacts(name=name, properties=props, relations=tuple(raw.get("relations") or ()),
-                       filters=tuple(raw.get("filters") or ()), default_apis=dict(raw.get("defaultApis") or {}))
+    return ObjectFacts(name=name, properties=props, relations=tuple(r.as_dict() for r in ext.relations),
+                       filters=ext.filters, default_apis=dict(ext.default_apis))
 
 
 def parse_spec(doc: dict[str, Any], path: Path) -> ServiceSpec:
-    """The facts of an already-parsed OpenAPI document."""
-    info = doc.get("info") or {}
-    tenant = doc.get("x-twin-tenant") or None
+    """The facts of an already-parsed OpenAPI document (`SpecFileError` naming `path` when one of
+    its extensions has the wrong shape)."""
+    try:
+        ext = read_extensions(doc)
+    except SpecExtensionError as error:
+        raise SpecFileError(f"{path}: {error}") from None
+    located = {(op.path, op.method): op for op in ext.operations}
     operations: dict[str, OperationFacts] = {}
     for route, item in (doc.get("paths") or {}).items():
         for method in HTTP_METHODS:
-            if method in item:
-                facts = _operation(doc, route, method, item[method])
+            if (route, method.upper()) in located:
+                facts = _operation(doc, located[route, method.upper()], item[method])
                 operations[facts.api] = facts
-    paging = doc.get("x-twin-paging") or {}
+    tenant = ext.tenant
     spec = ServiceSpec(
-        path=path, raw=doc, project=str(info.get("x-twin-project", path.stem.split("-")[0])),
-        service=str(info.get("x-twin-service", "")), base_path=str(doc.get("x-twin-base-path", "")),
-        tenant_header=tenant.get("header") if tenant else None, tenant_required=bool(tenant and tenant.get("required")),
-        objects={name: _object(name, raw) for name, raw in (doc.get("x-twin-data-objects") or {}).items()},
-        foreign={name: dict((raw or {}).get("fields") or {}) for name, raw in (doc.get("x-twin-foreign-objects") or {}).items()},
+        path=path, raw=doc, project=ext.info.project or path.stem.split("-")[0],
+        service=ext.info.service, base_path=ext.base_path,
+        tenant_header=tenant.header if tenant else None, tenant_required=bool(tenant and tenant.required),
+        objects={name: _object(name, obj) for name, obj in ext.data_objects.items()},
+        foreign={name: dict(obj.fields) for name, obj in ext.foreign_objects.items()},
         operations=operations,
-        servers={s.get("x-twin-env", s.get("description", "")): s["url"] for s in doc.get("servers") or [] if "url" in s},
-        default_page_size=int(paging.get("default-page-row-count", 25)),
-        max_page_size=int(paging.get("max-page-row-count", 1000)),
+        servers={server.env: server.url for server in ext.servers},
+        default_page_size=ext.paging.default_page_row_count,
+        max_page_size=ext.paging.max_page_row_count,
     )
     spec.by_label = {o.label: o for o in operations.values()}
-    spec.roles = {str(r["name"]): bool(r.get("tenant")) for r in doc.get("x-twin-roles") or [] if isinstance(r, dict) and r.get("name")}
-    spec.tenant_object = (tenant.get("object") or "company") if tenant else None
+    spec.roles = {role.name: role.tenant for role in ext.roles if role.name}
+    spec.tenant_object = (tenant.object or "company") if tenant else None
+    spec.system_fields = ext.system_fields
+    spec.guide = ext.info.guide
     return spec
 
 

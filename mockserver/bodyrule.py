@@ -20,32 +20,33 @@ from typing import Any
 
 import fastjsonschema
 
+from specs.extensions import SYSTEM_FIELDS
+
 from .validation import DRAFT, describe
-
-SYSTEM_FIELDS = frozenset({"id", "_owner", "recordVersion", "isActive", "createdAt", "updatedAt"})
-
-
-def is_system_field(name: str, tenant_field: str | None) -> bool:
-    """True for a field only the twin may set (see the module's rule 3)."""
-    return name in SYSTEM_FIELDS or name == tenant_field or name.endswith("_idx")
 
 
 class BodyRule:
     """The rule for one operation: which body fields reach its handler, which are checked and dropped."""
 
     def __init__(self, declared: frozenset[str] | None, record_properties: dict[str, dict[str, Any]],
-                 tenant_field: str | None) -> None:
+                 tenant_field: str | None, system_fields: frozenset[str] = frozenset(SYSTEM_FIELDS)) -> None:
         # declared is None for a free-form body (no `properties` in the schema): keep all but system fields.
         self.declared = declared
         self.tenant_field = tenant_field
         self.record_properties = record_properties
+        # The fields only the twin sets (rule 3): the spec's system fields and the tenant field.
+        self.fixed = system_fields | ({tenant_field} if tenant_field else frozenset())
         self._checks: dict[str, Callable[[Any], Any]] = {}
+
+    def is_system_field(self, name: str) -> bool:
+        """True for a field only the twin may set (see the module's rule 3)."""
+        return name in self.fixed or name.endswith("_idx")
 
     def apply(self, body: dict[str, Any]) -> dict[str, Any]:
         """The fields the handler may see; raises ApiError (400) for a dropped property with an invalid value."""
         kept: dict[str, Any] = {}
         for name, value in body.items():
-            if is_system_field(name, self.tenant_field):
+            if self.is_system_field(name):
                 continue
             if self.declared is None or name in self.declared:
                 kept[name] = value

@@ -13,16 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from specs.build import LoadedSpec, load_spec
+from specs.extensions import SYSTEM_FIELDS, FilterExtension, OperationExtensions, PaymentRole, read_extensions
 
 from .bodyrule import BodyRule
 from .validation import CompiledParam, Expectation, compile_body, compile_param
 
-X = "x-twin-"
-
 
 @dataclass(frozen=True)
 class FilterDef:
-    """A declared list filter and its semantics (from `x-twin-filter`)."""
+    """A declared list filter and its semantics (the spec's filter extension)."""
 
     name: str
     property: str
@@ -98,6 +97,7 @@ class Operation:
     body_names: list[str]
     default_role: str | None
     full_record: bool
+    payment: PaymentRole | None = None  # its part in the shared payment flow (start, refresh, callback)
     facts: dict[str, Any] = field(default_factory=dict)
     body_rule: BodyRule = field(default_factory=lambda: BodyRule(None, {}, None))
     # The response schema of the resource and of each extra key: what the twin answers when it
@@ -125,7 +125,9 @@ class ServiceSpec:
     default_page_size: int
     max_page_size: int
     tenant_object: str | None = None  # what a tenant is (`company`, `school`)
-    roles: list[dict[str, Any]] = field(default_factory=list)  # the roles the guide names (`x-twin-roles`)
+    roles: list[dict[str, Any]] = field(default_factory=list)  # the roles the guide names (`{name, tenant}`)
+    # The fields every record carries besides its properties (the server sets them, never a body).
+    system_fields: frozenset[str] = frozenset(SYSTEM_FIELDS)
     operations: list[Operation] = field(default_factory=list)
     document: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -147,7 +149,7 @@ def _resolve(doc: dict[str, Any], node: Any) -> Any:
 
 
 def options(prop: dict[str, Any]) -> list[str]:
-    """An enum property's options in `x-twin-data-objects` (`enum` in specs built before 0.2)."""
+    """An enum property's options (its `options`)."""
     return list(prop.get("options") or prop.get("enum") or [])
 
 
@@ -175,57 +177,58 @@ def _tenant_field(props: dict[str, dict[str, Any]], document: dict[str, Any], na
 
 def load_service(source: str | Path | LoadedSpec) -> ServiceSpec:
     """One spec (a spec file, or a spec already loaded, e.g. built from a guide) as a `ServiceSpec`
-    with compiled operations."""
+    with compiled operations. Raises `SpecExtensionError` (a ValueError naming the file) when one of
+    its `x-twin-*` extensions has the wrong shape."""
     if not isinstance(source, LoadedSpec):
         source = LoadedSpec(load_spec(source), Path(source))
     document = source.document
-    info = document["info"]
-    paging = document.get(f"{X}paging") or {}
-    tenant = document.get(f"{X}tenant")
+    ext = read_extensions(document, source.name)
+    tenant = ext.tenant
     service = ServiceSpec(
         slug=source.slug,
-        project=info[f"{X}project"],
-        service=info[f"{X}service"],
-        base_path=document.get(f"{X}base-path") or "",
+        project=ext.info.project,
+        service=ext.info.service,
+        base_path=ext.base_path,
         spec_file=source.name,
-        tenant_header=tenant["header"] if tenant else None,
-        tenant_object=(tenant.get("object") or "company") if tenant else None,
-        roles=list(document.get(f"{X}roles") or []),
+        tenant_header=tenant.header if tenant else None,
+        tenant_object=(tenant.object or "company") if tenant else None,
+        roles=[{"name": role.name, "tenant": role.tenant} for role in ext.roles],
         data_objects={},
-        foreign_objects={k: v.get("fields", {}) for k, v in (document.get(f"{X}foreign-objects") or {}).items()},
-        default_page_size=int(paging.get("default-page-row-count", 25)),
-        max_page_size=int(paging.get("max-page-row-count", 1000)),
+        foreign_objects={name: dict(obj.fields) for name, obj in ext.foreign_objects.items()},
+        default_page_size=ext.paging.default_page_row_count,
+        max_page_size=ext.paging.max_page_row_count,
+        system_fields=frozenset(ext.system_fields),
         document=document,
     )
-    for name, obj in (document.get(f"{X}data-objects") or {}).items():
+    for name, obj in ext.data_objects.items():
         spec = DataObjectSpec(
-            name=name, properties=obj["properties"], relations=obj["relations"], filters=obj["filters"],
-            default_apis=obj.get("defaultApis") or {},
+            name=name, properties={p: prop.as_dict() for p, prop in obj.properties.items()},
+            relations=[r.as_dict() for r in obj.relations], filters=list(obj.filters),
+            default_apis=dict(obj.default_apis),
         )
         spec.enum_index = {p: {o: i for i, o in enumerate(options(d))} for p, d in spec.properties.items() if options(d)}
         spec.tenant_field = _tenant_field(spec.properties, document, name, service.tenant_object or "company") if tenant else None
         service.data_objects[name] = spec
-    for path_key, item in document["paths"].items():
-        for method, op in item.items():
-            service.operations.append(_operation(service, document, path_key, method.upper(), op))
+    for op in ext.operations:
+        service.operations.append(_operation(service, document, op, document["paths"][op.path][op.method.lower()]))
     return service
 
 
-def filter_expectation(ext: dict[str, Any], obj: DataObjectSpec | None) -> Expectation | None:
+def filter_expectation(ext: FilterExtension, obj: DataObjectSpec | None) -> Expectation | None:
     """A filter's valid values in words (None for a text filter, which takes any text)."""
-    unset = ", or null (unset)" if ext.get("null") else ""
-    kind = ext.get("type")
-    if ext.get("match") == "enum" or kind == "Enum":
-        prop = obj.properties.get(ext.get("property", ""), {}) if obj else {}
+    unset = ", or null (unset)" if ext.null else ""
+    kind = ext.type
+    if ext.match == "enum" or kind == "Enum":
+        prop = obj.properties.get(ext.property, {}) if obj else {}
         options = prop.get("options") or prop.get("enum") or []
         if not options:
             return None
-        case = " (any letter case)" if ext.get("caseInsensitive") else ""
+        case = " (any letter case)" if ext.case_insensitive else ""
         return Expectation("EnumOption", f"one of: {', '.join(map(str, options))}{case}{unset}")
     if kind == "ID":
         return Expectation("ID", f"a UUID{unset}")
-    if ext.get("match") == "date" or kind == "Date":
-        specials = ", ".join(ext.get("specials") or [])
+    if ext.match == "date" or kind == "Date":
+        specials = ", ".join(ext.specials)
         return Expectation("Date", "a day (2024-01-15), an ISO-8601 instant"
                            + (f" or one of {specials}" if specials else "") + unset)
     if kind == "Boolean":
@@ -240,32 +243,34 @@ def _parameter_filter(compiled: CompiledParam, obj: DataObjectSpec) -> FilterDef
     `tutorProfileId`) filters that property like a declared filter does: exactly, `null` matching
     an unset value where its schema takes `null`, and echoed in the answer's `filters`."""
     prop = obj.properties[compiled.name]
-    ext = {"property": compiled.name, "type": prop["type"], "match": "enum" if prop["type"] == "Enum" else "exact",
-           "caseInsensitive": prop["type"] == "Enum", "null": True}
+    ext = FilterExtension.model_validate({"property": compiled.name, "type": prop["type"], "null": True,
+                                          "match": "enum" if prop["type"] == "Enum" else "exact",
+                                          "caseInsensitive": prop["type"] == "Enum"})
     compiled.expects = compiled.expects or filter_expectation(ext, obj)
-    return FilterDef(name=compiled.name, property=compiled.name, type=prop["type"], match=ext["match"],
-                     case_insensitive=ext["caseInsensitive"], null=True, specials=(), is_array=bool(prop.get("isArray")),
+    return FilterDef(name=compiled.name, property=compiled.name, type=ext.type, match=ext.match,
+                     case_insensitive=ext.case_insensitive, null=True, specials=(), is_array=bool(prop.get("isArray")),
                      param=compiled)
 
 
-def _operation(service: ServiceSpec, doc: dict[str, Any], path: str, method: str, op: dict[str, Any]) -> Operation:
+def _operation(service: ServiceSpec, doc: dict[str, Any], ext: OperationExtensions, op: dict[str, Any]) -> Operation:
     params = [_resolve(doc, p) for p in op.get("parameters", [])]
     path_params, query_params, header_params, filters = [], [], [], []
-    data_object = op.get(f"{X}data-object")
+    data_object = ext.data_object
     obj = service.data_objects.get(data_object) if data_object else None
     for param in params:
-        compiled = compile_param(param)
-        if f"{X}filter" in param:
-            ext = param[f"{X}filter"]
-            compiled.expects = filter_expectation(ext, obj)
+        flt = ext.filters.get(param["name"])
+        compiled = compile_param(param, case_insensitive=bool(flt and flt.case_insensitive),
+                                 paging=param["name"] in ext.paging_params)
+        if flt is not None:
+            compiled.expects = filter_expectation(flt, obj)
             filters.append(FilterDef(
-                name=param["name"], property=ext["property"], type=ext["type"], match=ext["match"],
-                case_insensitive=ext["caseInsensitive"], null=ext["null"], specials=tuple(ext["specials"]),
-                is_array=ext.get("isArray", False), param=compiled,
+                name=param["name"], property=flt.property, type=flt.type, match=flt.match,
+                case_insensitive=flt.case_insensitive, null=flt.null, specials=flt.specials,
+                is_array=flt.is_array, param=compiled,
             ))
         elif param["in"] == "path":
             path_params.append(compiled)
-        elif param["in"] == "query" and op[f"{X}list"] and obj is not None and param["name"] in obj.properties \
+        elif param["in"] == "query" and ext.is_list and obj is not None and param["name"] in obj.properties \
                 and not compiled.paging:
             filters.append(_parameter_filter(compiled, obj))
         elif param["in"] == "query":
@@ -273,32 +278,32 @@ def _operation(service: ServiceSpec, doc: dict[str, Any], path: str, method: str
         elif param["in"] == "header":
             header_params.append(compiled)
     body_schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
-    status = int(op[f"{X}status"])
+    status = ext.status
     success = _resolve(doc, _resolve(doc, op["responses"][str(status)])["content"]["application/json"]["schema"])
     answer = success_properties(doc, success)
-    resource = answer[op[f"{X}data-name"]]
-    item = resource.get("items", resource) if op[f"{X}list"] else resource
+    resource = answer[ext.data_name]
+    item = resource.get("items", resource) if ext.is_list else resource
     full = "$ref" in item or ("allOf" in item and "$ref" in item["allOf"][0])
     operation = Operation(
-        service=service, api=op[f"{X}api"], method=method, path=path, route=op[f"{X}route"],
-        action=op[f"{X}action"], data_object=data_object if obj else None, data_name=op[f"{X}data-name"],
-        status=status, is_list=op[f"{X}list"], select_list=op[f"{X}select-list"], fields=op[f"{X}fields"],
-        joins=op[f"{X}joins"], extra_keys=op[f"{X}extra-keys"], path_params=path_params,
+        service=service, api=ext.api, method=ext.method, path=ext.path, route=ext.route,
+        action=ext.action, data_object=data_object if obj else None, data_name=ext.data_name,
+        status=status, is_list=ext.is_list, select_list=ext.select_list, fields=list(ext.fields),
+        joins=[join.as_dict() for join in ext.joins], extra_keys=list(ext.extra_keys), path_params=path_params,
         query_params=[p for p in query_params if not p.paging], header_params=header_params, filters=filters,
         paged=any(p.paging for p in query_params), paging_params={p.name: p for p in query_params if p.paging},
         body=compile_body(body_schema) if body_schema else None,
-        body_required=bool(op.get("requestBody", {}).get("required")), body_names=op.get(f"{X}body", []),
-        default_role=op.get(f"{X}default-api"), full_record=full,
+        body_required=bool(op.get("requestBody", {}).get("required")), body_names=list(ext.body),
+        default_role=ext.default_api, full_record=full, payment=ext.payment,
         resource_schema=_resolve(doc, resource),
-        extra_schemas={key: _resolve(doc, answer.get(key) or {}) for key in op[f"{X}extra-keys"]},
+        extra_schemas={key: _resolve(doc, answer.get(key) or {}) for key in ext.extra_keys},
     )
     record = doc.get("components", {}).get("schemas", {}).get((data_object or "")[:1].upper() + (data_object or "")[1:], {})
     declared = body_schema.get("properties") if isinstance(body_schema, dict) else None
     operation.body_rule = BodyRule(frozenset(declared) if isinstance(declared, dict) else None,
                                    dict(record.get("properties") or {}) if obj else {},
-                                   obj.tenant_field if obj else None)
+                                   obj.tenant_field if obj else None, service.system_fields)
     operation.facts = {
-        "api": operation.api, "method": method, "action": operation.action, "dataName": operation.data_name,
+        "api": operation.api, "method": ext.method, "action": operation.action, "dataName": operation.data_name,
         "list": operation.is_list, "status": status, "service": service.slug,
     }
     return operation

@@ -96,17 +96,19 @@ def _case_folded(check: Callable[[Any], Any], schema: dict[str, Any]) -> Callabl
     return folded
 
 
-def compile_param(param: dict[str, Any]) -> CompiledParam:
-    """Compile one OpenAPI parameter object (a case-insensitive filter takes its options in any case)."""
+def compile_param(param: dict[str, Any], *, case_insensitive: bool = False, paging: bool = False) -> CompiledParam:
+    """Compile one OpenAPI parameter object; `case_insensitive` (a filter the guide calls
+    case-insensitive) takes its options in any letter case, `paging` marks pageNumber/pageRowCount
+    (both facts come from the spec's extensions, read by `specindex`)."""
     schema = dict(param.get("schema") or {"type": "string"})
     is_array = schema.get("type") == "array"
     coerce = _scalar_coercer(schema.get("items", {}) if is_array else schema)
     check = fastjsonschema.compile({"$schema": DRAFT, **schema})
-    if (param.get("x-twin-filter") or {}).get("caseInsensitive"):
+    if case_insensitive:
         check = _case_folded(check, schema)
     return CompiledParam(
         name=param["name"], location=param["in"], required=bool(param.get("required")), is_array=is_array,
-        paging=bool(param.get("x-twin-paging")), check=check, coerce=coerce,
+        paging=paging, check=check, coerce=coerce,
     )
 
 

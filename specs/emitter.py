@@ -11,8 +11,10 @@ import re
 from typing import Any
 
 from .examples import ServiceExamples, error_example
+from .extensions import SYSTEM_FIELDS
 from .model import Api, DataObject, FilterParam, GuideType, Join, Parameter, Service
 from .parser import full_fields
+from .payment import payment_role
 from .prose import is_platform_role, tenant_object
 from .values import DATETIME_PATTERN, FILTER_DATE_PATTERN, UUID_PATTERN
 
@@ -23,7 +25,15 @@ INT32 = {"minimum": -(2**31), "maximum": 2**31 - 1}  # the backends store Intege
 # a pattern makes IDs and date-times assertable, and the twin validates exactly this.
 UUID_VALUE = {"type": "string", "format": "uuid", "pattern": f"^{UUID_PATTERN}$"}
 DATETIME_VALUE = {"type": "string", "format": "date-time", "pattern": DATETIME_PATTERN}
-SYSTEM_FIELDS = ("id", "isActive", "recordVersion", "createdAt", "updatedAt", "_owner")
+# The schema of each system field (`SYSTEM_FIELDS`, `specs/extensions.py`).
+SYSTEM_FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
+    "id": UUID_VALUE,
+    "isActive": {"type": "boolean"},
+    "recordVersion": {"type": "integer", "minimum": 1},
+    "createdAt": DATETIME_VALUE,
+    "updatedAt": DATETIME_VALUE,
+    "_owner": {"type": ["string", "null"]},
+}
 ERROR_STATUSES = {
     "400": "The request was improperly formatted or contained invalid parameters.",
     "401": "The request lacked a valid authentication token; login is required.",
@@ -100,14 +110,10 @@ def record_schema(obj: DataObject) -> dict[str, Any]:
                 required.append(f"{prop.name}_idx")
         if prop.description:
             props[prop.name] = {**props[prop.name], "description": prop.description}
-    props.update({
-        "isActive": {"type": "boolean"},
-        "recordVersion": {"type": "integer", "minimum": 1},
-        "createdAt": dict(DATETIME_VALUE),
-        "updatedAt": dict(DATETIME_VALUE),
-        "_owner": {"type": ["string", "null"]},
-    })
-    required += ["isActive", "recordVersion", "createdAt", "updatedAt", "_owner"]
+    # `id` comes first (above), the other system fields after the guide's properties.
+    trailing = [name for name in SYSTEM_FIELDS if name != "id"]
+    props.update({name: dict(SYSTEM_FIELD_SCHEMAS[name]) for name in trailing})
+    required += trailing
     return {"type": "object", "description": obj.description, "required": required, "properties": props}
 
 
@@ -429,6 +435,8 @@ def _operation_extensions(api: Api, service: Service) -> dict[str, Any]:
         "tenant": service.tenant is not None,
         "guide-line": api.line,
     }
+    if role := payment_role(api):
+        ext["payment"] = role
     return {f"{X}{key}": value for key, value in ext.items()}
 
 
@@ -560,6 +568,7 @@ def emit_openapi(service: Service) -> dict[str, Any]:
         f"{X}data-objects": {o.name: _data_object_extension(o) for o in service.data_objects},
         f"{X}foreign-objects": foreign,
         f"{X}paging": {"default-page-row-count": DEFAULT_PAGE_ROW_COUNT, "max-page-row-count": MAX_PAGE_ROW_COUNT},
+        f"{X}system-fields": list(SYSTEM_FIELDS),
         "tags": [{"name": o.name, "description": o.description} for o in service.data_objects],
         "paths": paths,
         "components": _components(service, examples),

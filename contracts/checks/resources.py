@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..spec import SYSTEM_FIELDS, ObjectFacts
+from ..spec import ObjectFacts
 from .base import NOT_APPLICABLE, Exchange, Problems, is_int, resources, response_check, type_problem
 
 
@@ -35,7 +35,8 @@ def resource_keys(exchange: Exchange) -> bool | None:
         else:
             # A record of a data object carries every system field; the answer of an operation on
             # no data object (a summary, a status) carries what its guide example shows.
-            for key in SYSTEM_FIELDS if obj is not None else [k for k in SYSTEM_FIELDS if k in facts.fields]:
+            system = exchange.spec.system_fields
+            for key in system if obj is not None else [k for k in system if k in facts.fields]:
                 problems.expect(key in record, f"{label} lacks the system field {key!r}")
             for key in ("id", "isActive", "recordVersion", "createdAt", "updatedAt"):
                 if key in record:

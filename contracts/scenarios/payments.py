@@ -1,8 +1,8 @@
 """The guides' shared Stripe payment flow, as the suite drives and judges it.
 
-Every guide's order object has `start<Order>Payment` (`PATCH …/{id}` with
-`{"paymentUserParams": {"paymentMethodId": …}}`), `refresh<Order>Payment` and
-`callback<Order>Payment` (Stripe's webhook). Test payment methods are Stripe's own
+Every guide's order object has a start operation (`PATCH …/{id}` with
+`{"paymentUserParams": {"paymentMethodId": …}}`), a refresh one and a callback one (Stripe's
+webhook), which the spec marks with their payment role. Test payment methods are Stripe's own
 (`pm_card_visa` succeeds, `pm_card_chargeDeclined` is declined), so the same scenario runs against
 Stripe test mode on staging and against the twin's fake Stripe.
 """
@@ -23,13 +23,12 @@ DECLINED = "pm_card_chargeDeclined"
 
 
 def payment_apis(ctx: ScenarioContext, order_object: str) -> dict[str, str]:
-    """{'start': api, 'refresh': api, 'callback': api} of the order object's payment flow."""
-    found = {}
+    """{'start': api, 'refresh': api, 'callback': api} of the order object's payment flow (the
+    spec's payment role of each operation on the order object)."""
+    found: dict[str, str] = {}
     for op in ctx.spec.operations.values():
-        if op.data_object == order_object and "paymentResult" in op.extra_keys:
-            for kind in ("start", "refresh", "callback"):
-                if op.api.startswith(kind):
-                    found[kind] = op.api
+        if op.data_object == order_object and op.payment is not None:
+            found[op.payment] = op.api
     return found
 
 

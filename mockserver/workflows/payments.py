@@ -299,16 +299,17 @@ def own_payment_methods(admin_role: str) -> Handler:
 
 
 def payment_handlers(flow: PaymentFlow, operations: list[Operation]) -> dict[str, Handler]:
-    """The start/refresh/callback handlers for `flow`, keyed by the guide's API names."""
+    """The start/refresh/callback handlers for `flow`, keyed by the guide's API names (the spec's
+    payment role of each operation on the order object says which is which)."""
     handlers: dict[str, Handler] = {}
     for op in operations:
-        if op.data_object != flow.order or "paymentResult" not in op.extra_keys:
+        if op.data_object != flow.order:
             continue
-        if op.api.startswith("start"):
+        if op.payment == "start":
             handlers[op.api] = start_handler(flow)
-        elif op.api.startswith("refresh"):
+        elif op.payment == "refresh":
             handlers[op.api] = refresh_handler(flow)
-        elif op.api.startswith("callback"):
+        elif op.payment == "callback":
             order_param = next((n for n in op.body_names if n.endswith("Id") and flow.order.lower() in n.lower()),
                                f"{flow.order}Id")
             handlers[op.api] = callback_handler(flow, order_param)
@@ -317,4 +318,4 @@ def payment_handlers(flow: PaymentFlow, operations: list[Operation]) -> dict[str
 
 def callback_apis(flow: PaymentFlow, operations: list[Operation]) -> frozenset[str]:
     """The callback API names of `flow` (they accept Stripe's signed webhooks without a token)."""
-    return frozenset(op.api for op in operations if op.data_object == flow.order and op.api.startswith("callback"))
+    return frozenset(op.api for op in operations if op.data_object == flow.order and op.payment == "callback")
