@@ -66,10 +66,9 @@ from ..context import Context, Result
 from ..crud import check_references, find_one, new_record, save, visible
 from ..errors import bad_request, forbidden, not_found
 from ..filters import Condition, exact, select
-from ..specindex import DataObjectSpec, ServiceSpec
-from ..store import Table
+from ..specindex import ServiceSpec
 from ..stripe import StripeError
-from .base import Handler, Workflow
+from .base import Handler, Workflow, foreign_table, object_spec
 from .payments import PaymentFlow, callback_apis, gateway, own_payment_methods, payment_handlers
 
 ADMIN, HOST, GUEST = "admin", "host", "guest"
@@ -96,17 +95,6 @@ MAX_NIGHTS = 365
 
 
 # -- small look-ups ------------------------------------------------------------------------------
-def _obj(ctx: Context, name: str) -> DataObjectSpec:
-    return ctx.state.spec.data_objects[name]
-
-
-def _foreign(ctx: Context, name: str) -> Table:
-    table = ctx.foreign(name)
-    if table is None:  # the project's fixtures always hold these; a missing one is a twin bug
-        raise RuntimeError(f"airbnb fixtures have no {name} table")
-    return table
-
-
 def _instant(value: Any) -> datetime:
     """A stored (canonical ISO) or body date-time as an aware UTC datetime."""
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
@@ -129,7 +117,7 @@ def _reservation(ctx: Context, reservation_id: Any) -> dict[str, Any]:
     record = ctx.table("reservation").get(reservation_id) if isinstance(reservation_id, str) else None
     if record is None:
         raise not_found("errMsg_reservationNotFound", f"reservationId: no reservation with id {reservation_id}")
-    if not visible(ctx, record, _obj(ctx, "reservation")):
+    if not visible(ctx, record, object_spec(ctx, "reservation")):
         raise forbidden("errMsg_accessDenied", f"this {ctx.role} is neither guest nor host of reservation {reservation_id}")
     return record
 
@@ -170,7 +158,7 @@ def scope(ctx: Context, obj: str) -> list[Condition] | None:
 
 # -- createReservation ---------------------------------------------------------------------------
 def _listing(ctx: Context, listing_id: Any) -> dict[str, Any]:
-    listing = _foreign(ctx, "listing").get(listing_id, include_inactive=True) if isinstance(listing_id, str) else None
+    listing = foreign_table(ctx, "listing").get(listing_id, include_inactive=True) if isinstance(listing_id, str) else None
     if listing is None:
         raise not_found("errMsg_listingNotFound", f"listingId: no listing with id {listing_id}")
     if not listing.get("isActive", True):
@@ -278,7 +266,7 @@ def _write_payment_record(ctx: Context, reservation: dict[str, Any], intent_id: 
         "currency": str(reservation.get("currency") or intent.get("currency") or "usd").upper(), "amountPaid": amount,
         "paymentStatus": "paid", "platformFee": fee, "payoutAmountHost": round(amount - fee, 2), "cityTax": None,
         "refundAmount": None, "paymentDate": isoformat(ctx.now),
-    }, _obj(ctx, "paymentRecord"))
+    }, object_spec(ctx, "paymentRecord"))
     return ctx.table("paymentRecord").insert(record)
 
 
@@ -305,7 +293,7 @@ def _refund(ctx: Context, record: dict[str, Any]) -> dict[str, Any]:
                                    metadata={"orderId": record["reservationId"], "service": ctx.state.spec.slug})
     except StripeError as error:  # e.g. an admin-logged record whose intent Stripe does not know
         raise bad_request("errMsg_paymentCannotBeRefunded", f"paymentRecord {record['id']}: {error.message}") from None
-    return save(ctx, record, {"paymentStatus": "refunded", "refundAmount": paid}, _obj(ctx, "paymentRecord"))
+    return save(ctx, record, {"paymentStatus": "refunded", "refundAmount": paid}, object_spec(ctx, "paymentRecord"))
 
 
 def _settle(ctx: Context, reservation: dict[str, Any]) -> dict[str, Any]:
@@ -423,7 +411,7 @@ def _sync_dispute_status(ctx: Context, reservation_id: str) -> None:
     states = {d.get("resolutionStatus") for d in disputes}
     status = "active" if "reviewing" in states else "requested" if "pending" in states else "resolved" if states else "none"
     if status != reservation.get("disputeStatus"):
-        save(ctx, reservation, {"disputeStatus": status}, _obj(ctx, "reservation"))
+        save(ctx, reservation, {"disputeStatus": status}, object_spec(ctx, "reservation"))
 
 
 async def create_dispute(ctx: Context) -> Result:
@@ -457,7 +445,7 @@ def _party_changes(ctx: Context, dispute: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_admin_user(ctx: Context, admin_id: Any) -> None:
-    user = _foreign(ctx, "user").get(admin_id) if isinstance(admin_id, str) else None
+    user = foreign_table(ctx, "user").get(admin_id) if isinstance(admin_id, str) else None
     if user is None:
         raise not_found("errMsg_userNotFound", f"adminId: no user with id {admin_id}")
     if user.get("roleId") != ADMIN:
@@ -558,7 +546,7 @@ def _on_refunded(ctx: Context, reservation: dict[str, Any]) -> dict[str, Any]:
     if record is not None and isinstance(refunded, int) and refunded > 0:
         changes = {"paymentStatus": "refunded", "refundAmount": refunded / 100}
         if any(record.get(k) != v for k, v in changes.items()):
-            save(ctx, record, changes, _obj(ctx, "paymentRecord"))
+            save(ctx, record, changes, object_spec(ctx, "paymentRecord"))
     return {}
 
 

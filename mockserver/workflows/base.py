@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..context import Context, Result
     from ..filters import Condition
-    from ..specindex import ServiceSpec
+    from ..specindex import DataObjectSpec, ServiceSpec
+    from ..store import Table
 
 Handler = Callable[["Context"], Awaitable["Result"]]
 ScopeRule = Callable[["Context", str], "list[Condition] | None"]
@@ -24,6 +25,20 @@ ScopeRule = Callable[["Context", str], "list[Condition] | None"]
 def everyone(ctx: Context, obj: str) -> list[Condition] | None:
     """The default scope: every authenticated caller sees every record (of its tenant)."""
     return None
+
+
+def object_spec(ctx: Context, name: str) -> DataObjectSpec:
+    """The data object `name` of the caller's service (KeyError when the spec has none)."""
+    return ctx.state.spec.data_objects[name]
+
+
+def foreign_table(ctx: Context, name: str) -> Table:
+    """The project's foreign fixture table `name` (`user`, `coursePack`, `listing`, …). A workflow
+    asks only for tables its project's fixtures always hold, so a missing one is a twin bug."""
+    table = ctx.foreign(name)
+    if table is None:
+        raise RuntimeError(f"{ctx.project} fixtures have no {name} table")
+    return table
 
 
 @dataclass

@@ -63,10 +63,10 @@ from ..context import Context, Result
 from ..crud import base_conditions, check_references, list_conditions, new_record, save, visible
 from ..errors import bad_request, forbidden, not_found
 from ..filters import Condition, exact, select
-from ..specindex import DataObjectSpec, ServiceSpec
+from ..specindex import ServiceSpec
 from ..store import Table
 from ..stripe.errors import StripeError
-from .base import Handler, Workflow
+from .base import Handler, Workflow, foreign_table, object_spec
 from .payments import PaymentFlow, callback_apis, gateway, own_payment_methods, payment_handlers
 
 ADMIN, TUTOR, STUDENT = "admin", "tutor", "student"
@@ -93,17 +93,6 @@ OPEN_STATUSES = ("pending", "active")
 
 
 # -- small look-ups ------------------------------------------------------------------------------
-def _obj(ctx: Context, name: str) -> DataObjectSpec:
-    return ctx.state.spec.data_objects[name]
-
-
-def _foreign(ctx: Context, name: str) -> Table:
-    table = ctx.foreign(name)
-    if table is None:  # the project's fixtures always hold these; a missing one is a twin bug
-        raise RuntimeError(f"tutorhub fixtures have no {name} table")
-    return table
-
-
 def _ids(table: Table, conditions: list[Condition]) -> list[str]:
     _, found = select(table, conditions)
     return [r["id"] for r in found]
@@ -111,7 +100,7 @@ def _ids(table: Table, conditions: list[Condition]) -> list[str]:
 
 def _tutor_profile_ids(ctx: Context) -> list[str]:
     """The tutor profiles the caller owns."""
-    return _ids(_foreign(ctx, "tutorProfile"), [exact("tutorId", [ctx.user_id])])
+    return _ids(foreign_table(ctx, "tutorProfile"), [exact("tutorId", [ctx.user_id])])
 
 
 def _required_id(ctx: Context, name: str, target: str) -> str:
@@ -150,7 +139,7 @@ def _enrollment(ctx: Context, enrollment_id: str) -> dict[str, Any]:
     record = ctx.table("enrollment").get(enrollment_id)
     if record is None:
         raise not_found("errMsg_enrollmentNotFound", f"enrollmentId: no enrollment with id {enrollment_id}")
-    if not visible(ctx, record, _obj(ctx, "enrollment")):
+    if not visible(ctx, record, object_spec(ctx, "enrollment")):
         raise forbidden("errMsg_accessDenied", f"this {ctx.role} may not access enrollment {enrollment_id}")
     return record
 
@@ -158,12 +147,12 @@ def _enrollment(ctx: Context, enrollment_id: str) -> dict[str, Any]:
 # -- lesson slots --------------------------------------------------------------------------------
 def _set_slot_status(ctx: Context, slot: dict[str, Any], status: str) -> None:
     options = ctx.world.projects[ctx.project].enums["lessonSlot"]["status"]
-    _foreign(ctx, "lessonSlot").replace({**slot, "status": status, "status_idx": options.index(status)})
+    foreign_table(ctx, "lessonSlot").replace({**slot, "status": status, "status_idx": options.index(status)})
 
 
 def _enrollment_slots(ctx: Context, enrollment: dict[str, Any]) -> list[dict[str, Any]]:
     """The enrollment's lesson slots, earliest scheduled first."""
-    table = _foreign(ctx, "lessonSlot")
+    table = foreign_table(ctx, "lessonSlot")
     slots = [s for s in (table.get(i, include_inactive=True) for i in enrollment.get("lessonSlotIds") or []) if s]
     return sorted(slots, key=lambda s: (str(s.get("scheduledDate") or ""), str(s.get("scheduledTime") or "")))
 
@@ -177,7 +166,7 @@ def _free_slots(ctx: Context, enrollment: dict[str, Any]) -> None:
 
 # -- createEnrollment ----------------------------------------------------------------------------
 def _course_pack(ctx: Context, pack_id: str) -> dict[str, Any]:
-    pack = _foreign(ctx, "coursePack").get(pack_id, include_inactive=True)
+    pack = foreign_table(ctx, "coursePack").get(pack_id, include_inactive=True)
     if pack is None:
         raise not_found("errMsg_coursePackNotFound", f"coursePackId: no coursePack with id {pack_id}")
     if not pack.get("isActive", True):
@@ -193,7 +182,7 @@ def _bookable_slots(ctx: Context, pack: dict[str, Any], slot_ids: list[str]) -> 
         raise bad_request("errMsg_lessonSlotIdsisRequired", "lessonSlotIds: choose at least one lesson slot")
     if len(set(slot_ids)) != len(slot_ids):
         raise bad_request("errMsg_lessonSlotIdsHasDuplicates", "lessonSlotIds: a lesson slot is listed twice")
-    table = _foreign(ctx, "lessonSlot")
+    table = foreign_table(ctx, "lessonSlot")
     slots = []
     for slot_id in slot_ids:
         slot = table.get(slot_id)
@@ -267,7 +256,7 @@ def _cancel(ctx: Context, enrollment: dict[str, Any]) -> dict[str, Any]:
     elif enrollment.get("paymentConfirmation") != "paid":
         changes["paymentConfirmation"] = "canceled"
     _free_slots(ctx, enrollment)
-    return save(ctx, enrollment, changes, _obj(ctx, "enrollment"))
+    return save(ctx, enrollment, changes, object_spec(ctx, "enrollment"))
 
 
 def _cancelable(enrollment: dict[str, Any]) -> None:
@@ -316,7 +305,7 @@ def _refund(ctx: Context, enrollment: dict[str, Any]) -> dict[str, Any]:
         _refund_payment(ctx, enrollment)
     _free_slots(ctx, enrollment)
     return save(ctx, enrollment, {"paymentStatus": "refunded", "refundStatus": "processed", "enrollmentStatus": "canceled"},
-                _obj(ctx, "enrollment"))
+                object_spec(ctx, "enrollment"))
 
 
 def _auto_approved_request(ctx: Context, enrollment: dict[str, Any], reason: Any, first_done: bool,
@@ -325,7 +314,7 @@ def _auto_approved_request(ctx: Context, enrollment: dict[str, Any], reason: Any
     record = new_record(ctx, {
         "enrollmentId": enrollment["id"], "requestedBy": ctx.user_id, "requestedAt": now, "processedAt": now,
         "status": "autoApproved", "reason": reason, "firstLessonCompleted": first_done, "adminNote": note,
-    }, _obj(ctx, "refundRequest"))
+    }, object_spec(ctx, "refundRequest"))
     return ctx.table("refundRequest").insert(record)
 
 
@@ -385,7 +374,7 @@ async def update_refund_request(ctx: Context) -> Result:
             _check_refundable(ctx, enrollment, request_id=request["id"])
             _refund(ctx, enrollment)
         elif enrollment.get("refundStatus") != "processed":
-            save(ctx, enrollment, {"refundStatus": "ineligible"}, _obj(ctx, "enrollment"))
+            save(ctx, enrollment, {"refundStatus": "ineligible"}, object_spec(ctx, "enrollment"))
         changes.update(status=status, processedAt=isoformat(ctx.now))
     return Result(data=save(ctx, request, changes))
 
@@ -409,7 +398,7 @@ def cascade_handler(field: str, target: str) -> Handler:
     """`POST /v1/cascade…`: cancel every open enrollment of one tutor profile or course pack."""
     async def cascade(ctx: Context) -> Result:
         target_id = _required_id(ctx, field, target)
-        if _foreign(ctx, target).get(target_id, include_inactive=True) is None:
+        if foreign_table(ctx, target).get(target_id, include_inactive=True) is None:
             raise not_found(f"errMsg_{target}NotFound", f"{field}: no {target} with id {target_id}")
         _, open_ = select(ctx.table("enrollment"), [exact(field, [target_id]), exact("enrollmentStatus", list(OPEN_STATUSES))])
         return _answer(ctx, [_cancel(ctx, e) for e in open_])
@@ -459,7 +448,7 @@ async def check_enrollment_completion(ctx: Context) -> Result:
     for enrollment in candidates:
         changes = _completion_changes(ctx, enrollment) if enrollment.get("enrollmentStatus") == "active" else {}
         if changes:
-            enrollment = save(ctx, enrollment, changes, _obj(ctx, "enrollment"))
+            enrollment = save(ctx, enrollment, changes, object_spec(ctx, "enrollment"))
         if enrollment_id is not None or enrollment.get("enrollmentStatus") == "completed":
             checked.append(enrollment)
     return _answer(ctx, checked)

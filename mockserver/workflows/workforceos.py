@@ -91,9 +91,9 @@ from ..context import Context, Result
 from ..crud import check_references, find_one, get, list_, new_record, normalize, save
 from ..errors import bad_request, not_found
 from ..filters import Condition, exact, select
-from ..specindex import DataObjectSpec, ServiceSpec
+from ..specindex import ServiceSpec
 from ..stripe import StripeError
-from .base import Handler, Workflow
+from .base import Handler, Workflow, object_spec
 from .payments import PaymentFlow, apply_intent_status, callback_apis, gateway, payment_handlers
 
 SUPER_ADMIN, SAAS_ADMIN = "superAdmin", "saasAdmin"
@@ -132,10 +132,6 @@ ACCESS: dict[str, frozenset[str]] = {
 
 
 # -- small helpers -------------------------------------------------------------------------------
-def _obj(ctx: Context, name: str) -> DataObjectSpec:
-    return ctx.state.spec.data_objects[name]
-
-
 def one_month_after(moment: datetime) -> datetime:
     """The same instant one calendar month later (Jan 31 → Feb 28/29)."""
     year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
@@ -171,7 +167,7 @@ def expire_lapsed(ctx: Context) -> None:
     now = isoformat(ctx.now)
     _, active = select(ctx.table(SUBSCRIPTION), [exact("companyId", [ctx.company["id"]]), exact("status", ["active"])])
     for record in [r for r in active if r.get("expiryDate") and str(r["expiryDate"]) < now]:
-        save(ctx, record, {"status": "expired", "subscribedFeatures": []}, _obj(ctx, SUBSCRIPTION))
+        save(ctx, record, {"status": "expired", "subscribedFeatures": []}, object_spec(ctx, SUBSCRIPTION))
 
 
 def check_no_open_subscription(ctx: Context, company_id: str, except_id: str | None = None) -> None:
@@ -244,7 +240,7 @@ def _checkout_ticket(ctx: Context, subscription: dict[str, Any], session: dict[s
     """The payment record of a checkout: it names the session until paying links its intent."""
     values = {"ownerId": ctx.user_id, "orderId": subscription["id"], "paymentId": session["id"],
               "paymentStatus": session["status"], "statusLiteral": "pending", "redirectUrl": session["success_url"]}
-    return ctx.table(PAYMENT).insert(new_record(ctx, values, _obj(ctx, PAYMENT)))
+    return ctx.table(PAYMENT).insert(new_record(ctx, values, object_spec(ctx, PAYMENT)))
 
 
 async def create_subscription(ctx: Context) -> Result:
@@ -420,7 +416,7 @@ def following_checkout(shared: Handler) -> Handler:
             raise not_found("errMsg_checkoutSessionNotFound",
                             f"paymentId: Stripe has no checkout session {ticket['paymentId']}") from None
         if session.get("payment_intent"):
-            save(ctx, ticket, {"paymentId": session["payment_intent"]}, _obj(ctx, PAYMENT))
+            save(ctx, ticket, {"paymentId": session["payment_intent"]}, object_spec(ctx, PAYMENT))
             return await shared(ctx)
         if session["status"] == "expired":
             subscription = apply_intent_status(ctx, FLOW, subscription, "canceled")
