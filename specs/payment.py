@@ -8,6 +8,8 @@ and the judge read the spec's `x-twin-payment`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .extensions import PAYMENT_ROLES, PaymentRole
 from .model import Api
 
@@ -17,3 +19,9 @@ def payment_role(api: Api) -> PaymentRole | None:
     if not api.data_object or "paymentResult" not in api.response.extra_keys:
         return None
     return next((role for role in PAYMENT_ROLES if api.name.startswith(role)), None)
+
+
+def order_parameter(body: Iterable[str], order: str) -> str:
+    """The callback's body parameter naming the order (`reservationId` for `reservation`): the body
+    parameter ending in `Id` that names the order object, else `<order>Id`."""
+    return next((name for name in body if name.endswith("Id") and order.lower() in name.lower()), f"{order}Id")

@@ -15,6 +15,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from specs.payment import order_parameter
+
 from ..client import Api, Reply
 from .base import ScenarioContext
 
@@ -80,5 +82,4 @@ def forged_webhook(api: Api, callback_api: str, order_id: str, order_param: str,
 
 def order_param(ctx: ScenarioContext, callback_api: str, order_object: str) -> str:
     """The callback body's order id parameter (`enrollmentId`, `reservationId`, …)."""
-    body = ctx.spec.op(callback_api).body
-    return next((n for n in body if n.endswith("Id") and order_object.lower() in n.lower()), f"{order_object}Id")
+    return order_parameter(ctx.spec.op(callback_api).body, order_object)

@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from specs.payment import order_parameter
+
 from .. import mutants
 from ..context import Context, Result
 from ..crud import find_one, list_, new_record, save
@@ -310,9 +312,7 @@ def payment_handlers(flow: PaymentFlow, operations: list[Operation]) -> dict[str
         elif op.payment == "refresh":
             handlers[op.api] = refresh_handler(flow)
         elif op.payment == "callback":
-            order_param = next((n for n in op.body_names if n.endswith("Id") and flow.order.lower() in n.lower()),
-                               f"{flow.order}Id")
-            handlers[op.api] = callback_handler(flow, order_param)
+            handlers[op.api] = callback_handler(flow, order_parameter(op.body_names, flow.order))
     return handlers
 
 

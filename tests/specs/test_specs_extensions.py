@@ -16,6 +16,7 @@ from specs_testing import SLUGS, SyntheticGuide, envelope, operation_by_id
 from specs.emitter import emit_openapi
 from specs.extensions import SYSTEM_FIELDS, SpecExtensionError, read_extensions
 from specs.parser import parse_guide
+from specs.payment import order_parameter
 
 ROOT = Path(__file__).resolve().parents[2]
 PAYMENT_RESULT = {"paymentTicketId": "ID", "orderId": "ID", "paymentStatus": "String", "success": "Boolean"}
@@ -203,3 +204,16 @@ def test_only_specs_spells_the_extension_keys() -> None:
                for path in sorted((ROOT / folder).rglob("*.py"))
                if (lines := _spelled_extensions(path))}
     assert spelled == {}
+
+
+def test_a_callback_names_its_order_by_the_body_parameter_naming_the_order_object(
+        committed_specs: dict[str, dict[str, Any]]) -> None:
+    found = {}
+    for slug in SLUGS:
+        ext = read_extensions(committed_specs[slug])
+        for op in ext.operations:
+            if op.payment == "callback" and op.data_object:
+                found[op.api] = order_parameter(op.body, op.data_object)
+    assert found == {"callbackReservationPayment": "reservationId", "callbackEnrollmentPayment": "enrollmentId",
+                     "callbackCompanySubscriptionPayment": "companySubscriptionId"}
+    assert order_parameter(["note"], "visit") == "visitId"  # none named: the order object's id
