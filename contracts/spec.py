@@ -29,7 +29,6 @@ from specs.extensions import (
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 OPENAPI_DIR = Path(specs.__file__).resolve().parent / "openapi"
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
-__all__ = ["SYSTEM_FIELDS"]  # the default list of record system fields (a spec may state its own)
 
 
 @dataclass(frozen=True)
