@@ -222,11 +222,13 @@ def _describe(error: ValidationError, where: str, extension: str | None) -> str:
     """The first problem of `error` as one line: where, which extension (and key in it), what."""
     problems = []
     for item in error.errors():
-        loc = [str(part) for part in item["loc"]]
-        key = extension if extension is not None else (PREFIX + loc.pop(0) if loc else PREFIX.rstrip("-"))
-        inner = ".".join(loc)
-        value = f" (got {item['input']!r})" if item["type"] != "missing" else ""
-        problems.append(f"{where + ': ' if where else ''}{key}{'.' + inner if inner else ''}: {item['msg']}{value}")
+        loc = list(item["loc"])
+        key = extension if extension is not None else (PREFIX + str(loc.pop(0)) if loc else PREFIX.rstrip("-"))
+        inner = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+        shown = repr(item["input"])
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        value = f" (got {shown})" if item["type"] != "missing" else ""
+        problems.append(f"{where + ': ' if where else ''}{key}{inner}: {item['msg']}{value}")
     return "; ".join(problems)
 
 
