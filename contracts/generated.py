@@ -7,9 +7,10 @@ operation.
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
+import re
+from functools import cache
 from typing import Any
 
 from .checks.schemathesis_adapter import register
@@ -22,6 +23,49 @@ BUILTIN_CHECKS = (
     "ensure_resource_availability", "missing_required_header", "ignored_auth", "object_level_authorization",
     "unsupported_method", "allow_header_conformance",
 )
+
+
+# Values an RFC 3339 date-time admits, and near misses it refuses: a pattern that matches the first
+# and none of the second already implies the format.
+_FORMAT_PROBES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "date-time": (
+        ("2024-01-31T10:20:30Z", "2024-02-29T23:59:59.123+02:00"),
+        ("2024-02-30T10:20:30Z", "2023-02-29T10:20:30Z", "2024-13-01T10:20:30Z", "2024-01-01T24:00:00Z",
+         "2024-01-01T10:60:00Z", "2024-01-01 10:20:30Z", "2024-01-01T10:20:30", "2024-01-01", "10:20:30Z",
+         "2024-01-01T10:20:30+25:00", "x2024-01-01T10:20:30Z", "2024-01-01T10:20:30Zx"),
+    ),
+}
+
+
+@cache
+def _pattern_implies_format(pattern: str, fmt: str) -> bool:
+    """Whether every value matching `pattern` is valid for `fmt` (judged by probes, as Schemathesis
+    does for `uuid` and `date`)."""
+    probes = _FORMAT_PROBES.get(fmt)
+    if probes is None:
+        return False
+    try:
+        compiled = re.compile(pattern)
+    except re.error:
+        return False
+    valid, near = probes
+    return all(compiled.search(v) for v in valid) and not any(compiled.search(v) for v in near)
+
+
+def schema_for_schemathesis(node: Any) -> Any:
+    """A copy of the spec for Schemathesis without the `format` of strings whose `pattern` already
+    implies it. Such a format adds nothing (every value the pattern admits is valid for it, every
+    value violating it violates the pattern), but its coverage phase would search seconds per
+    schema for a value that breaks the format alone and find none."""
+    if isinstance(node, list):
+        return [schema_for_schemathesis(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    copied = {key: schema_for_schemathesis(value) for key, value in node.items()}
+    fmt, pattern = copied.get("format"), copied.get("pattern")
+    if isinstance(fmt, str) and isinstance(pattern, str) and _pattern_implies_format(pattern, fmt):
+        del copied["format"]
+    return copied
 
 
 def schemathesis_config(service: ServiceTarget, settings: Settings) -> Any:
@@ -89,7 +133,8 @@ def run_generated(service: ServiceTarget, settings: Settings, tally: Tally) -> l
         return [RuleResult(service=service.name, layer="generated", rule="schemathesis.run", status="skip",
                            message="skipped: no identity to call as (configure a token)")]
     # the spec is already parsed: hand Schemathesis a copy rather than have it read the YAML again
-    schema = schemathesis.openapi.from_dict(copy.deepcopy(service.spec.raw), config=schemathesis_config(service, settings))
+    schema = schemathesis.openapi.from_dict(schema_for_schemathesis(service.spec.raw),
+                                            config=schemathesis_config(service, settings))
     schema.location = str(service.spec.path)
     by_label = service.spec.by_label
     errors: dict[str, str] = {}
