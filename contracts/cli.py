@@ -11,10 +11,11 @@ import importlib
 import sys
 from pathlib import Path
 
-from .target import ConfigError, build_target, load_config
+from .target import ConfigError, Settings, build_target, load_config
 
 LAYERS = ("probes", "scenarios", "generated")
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
+DEFAULT_PHASES = Settings.phases
 
 
 def _csv(value: str) -> list[str]:
@@ -39,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", type=Path, metavar="FILE", help="write a JSON report")
     parser.add_argument("--max-examples", type=int, help="Schemathesis examples per operation and phase (default 5)")
     parser.add_argument("--seed", type=int, help="Hypothesis seed (default 1: runs are repeatable)")
-    parser.add_argument("--phases", type=_csv, help=f"Schemathesis phases, comma-separated (default {','.join(PHASES)})")
+    parser.add_argument("--phases", type=_csv, help=f"Schemathesis phases, comma-separated (default {','.join(DEFAULT_PHASES)}; also: examples)")
     parser.add_argument("--layers", type=_csv, help=f"suite layers, comma-separated (default {','.join(LAYERS)})")
     parser.add_argument("--only", action="extend", nargs="+", default=[], metavar="SCENARIO",
                         help="run only scenarios matching these names or prefixes (e.g. tutorhub.refund-window crud.*)")

@@ -70,6 +70,8 @@ def render_text(report: Report, verbose: bool = False) -> str:
     for service, info in report.services.items():
         lines.append(f"{service}  {info.get('baseUrl')}")
         lines.append(f"  identities: {', '.join(info.get('identities') or []) or 'none'}; Schemathesis calls as {info.get('generatedAs')}")
+        if report.durations.get(service):
+            lines.append(f"  time: {report.layer_durations(service)}")
         for operation, results in by_operation(report, service).items():
             c = _counts(results)
             status = "FAIL" if c[FAIL] else "ok  "
@@ -241,7 +243,8 @@ def render_html(report: Report) -> str:
     out.append("<h2>Every rule, per service and operation</h2><label><input type='checkbox' id='hidepass'> hide passed rules</label>")
     for service, info in report.services.items():
         out.append(f"<h2>{esc(service)}</h2><p>{esc(str(info.get('baseUrl')))} — identities: "
-                   f"{esc(', '.join(info.get('identities') or []))}; Schemathesis as {esc(str(info.get('generatedAs')))}</p>")
+                   f"{esc(', '.join(info.get('identities') or []))}; Schemathesis as {esc(str(info.get('generatedAs')))}"
+                   + (f"<br>time: {esc(report.layer_durations(service))}" if report.durations.get(service) else "") + "</p>")
         for operation, results in by_operation(report, service).items():
             c = _counts(results)
             cls = " class='hasfail' open" if c[FAIL] else ""
@@ -263,7 +266,10 @@ def render_json(report: Report) -> str:
     return json.dumps({
         "ok": report.ok, "counts": report.counts(), "duration": round(report.duration, 3), "services": report.services,
         "settings": report.settings, "coverageGaps": report.coverage_gaps, "leftBehind": report.left_behind,
-        "unchecked": report.unchecked, "skippedByReason": dict(skipped_by_reason(report)),
+        "unchecked": report.unchecked,
+        "durations": {service: {layer: round(seconds, 3) for layer, seconds in spent.items()}
+                      for service, spent in report.durations.items()},
+        "skippedByReason": dict(skipped_by_reason(report)),
         "results": [{"service": r.service, "operation": r.operation, "rule": r.rule, "layer": r.layer, "status": r.status,
                      "message": r.message, "passed": r.passed, "failed": r.failed, "examples": r.examples,
                      "exchange": r.exchange} for r in report.results],

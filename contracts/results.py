@@ -151,6 +151,7 @@ class Report:
     coverage_gaps: dict[str, list[str]] = field(default_factory=dict)  # service → operations never answered with success
     left_behind: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # service → [{object, id, reason}]
     unchecked: dict[str, list[str]] = field(default_factory=dict)  # guide → rules it states that no check holds
+    durations: dict[str, dict[str, float]] = field(default_factory=dict)  # service → layer → seconds (wall)
     fail_on_gaps: bool = False
 
     @property
@@ -171,6 +172,12 @@ class Report:
         for result in self.results:
             counts[result.status] = counts.get(result.status, 0) + 1
         return counts
+
+    def layer_durations(self, service: str) -> str:
+        """How long each layer took on `service`, e.g. `probes 0.2s · scenarios 3.1s · generated 7.0s`."""
+        spent = self.durations.get(service) or {}
+        order = {"probes": 0, "scenarios": 1, "generated": 2, "clean-up": 3}
+        return " · ".join(f"{layer} {spent[layer]:.1f}s" for layer in sorted(spent, key=lambda n: (order.get(n, len(order)), n)))
 
     def for_service(self, service: str) -> list[RuleResult]:
         return [r for r in self.results if r.service == service]

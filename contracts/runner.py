@@ -40,29 +40,47 @@ def plan(service: ServiceTarget, settings: Settings) -> list[str]:
 
 
 def run_service(service: ServiceTarget, settings: Settings, tally: Tally,
-                left: dict[str, list[LeftBehind]] | None = None) -> list[RuleResult]:
-    """Everything the suite checks on one service; what it could not clean up goes to `left`."""
+                left: dict[str, list[LeftBehind]] | None = None,
+                durations: dict[str, dict[str, float]] | None = None) -> list[RuleResult]:
+    """Everything the suite checks on one service; what it could not clean up goes to `left`, the
+    seconds each layer took to `durations`."""
     results: list[RuleResult] = []
+    spent: dict[str, float] = {}
     with requests.Session() as session:
+        started = time.perf_counter()
         before = Snapshot.take(service, session, settings.timeout) if settings.cleanup else None
+        if before is not None:
+            spent["clean-up"] = time.perf_counter() - started
         try:
-            results.extend(_run_layers(service, settings, tally, session))
+            results.extend(_run_layers(service, settings, tally, session, spent))
         finally:
             if before is not None:
+                started = time.perf_counter()
                 remains = sweep(service, tally.ledger, before, session, settings.timeout)
+                spent["clean-up"] += time.perf_counter() - started
                 if left is not None:
                     left[service.name] = remains
+            if durations is not None:
+                durations[service.name] = spent
     return results
 
 
-def _run_layers(service: ServiceTarget, settings: Settings, tally: Tally, session: requests.Session) -> list[RuleResult]:
+def _run_layers(service: ServiceTarget, settings: Settings, tally: Tally, session: requests.Session,
+                spent: dict[str, float]) -> list[RuleResult]:
     results: list[RuleResult] = []
     for name in plan(service, settings):
+        started = time.perf_counter()
         results.extend(run_scenario(SCENARIOS[name], service, settings, tally, session))
+        layer = "probes" if _is_probe(name) else "scenarios"
+        spent[layer] = spent.get(layer, 0.0) + time.perf_counter() - started
     if "generated" in settings.layers:
         try:
             with _GENERATED:
-                results.extend(run_generated(service, settings, tally))
+                started = time.perf_counter()  # not the wait for another service's engine
+                try:
+                    results.extend(run_generated(service, settings, tally))
+                finally:
+                    spent["generated"] = time.perf_counter() - started
         except Exception as error:  # a run that cannot start is a failure of the run, never a pass
             results.append(RuleResult(service=service.name, layer="generated", rule="schemathesis.run", status=FAIL,
                                       message=f"{type(error).__name__}: {error}"))
@@ -88,9 +106,10 @@ def verify(target: Target) -> Report:
     tally = Tally()
     results: list[RuleResult] = []
     left: dict[str, list[LeftBehind]] = {}
+    durations: dict[str, dict[str, float]] = {}
     jobs = max(1, min(settings.jobs, len(target.services)))
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="verify") as pool:
-        futures = [pool.submit(run_service, service, settings, tally, left) for service in target.services]
+        futures = [pool.submit(run_service, service, settings, tally, left, durations) for service in target.services]
         for future in futures:
             results.extend(future.result())
     judged_by_checks = "generated" in settings.layers or "scenarios" in settings.layers
@@ -111,6 +130,7 @@ def verify(target: Target) -> Report:
         for s in target.services
     }
     return Report(results=results, services=services, duration=time.perf_counter() - started, coverage_gaps=gaps, unchecked=unchecked,
+                  durations={s.name: durations[s.name] for s in target.services if s.name in durations},
                   left_behind={name: [{"object": item.object, "id": item.id, "reason": item.reason} for item in items]
                                for name, items in left.items() if items},
                   settings={"maxExamples": settings.max_examples, "seed": settings.seed, "phases": list(settings.phases),

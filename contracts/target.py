@@ -169,7 +169,10 @@ class Settings:
 
     max_examples: int = 5
     seed: int = 1
-    phases: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful")
+    # The examples phase is left out: the coverage phase already sends each operation's documented
+    # examples ("Example value" cases) along with its boundary and negative cases; on the three known
+    # services it added no rule check and no success, only 4 of 29 s of CPU.
+    phases: tuple[str, ...] = ("coverage", "fuzzing", "stateful")
     stateful_steps: int = 10
     # Built-in Schemathesis checks whose expectations the guides do not state (a right deployment
     # may answer 400 to well-formed data a business rule refuses, 404 to an undeclared method, …).
