@@ -141,6 +141,8 @@ def render_junit(report: Report) -> str:
         gaps = report.coverage_gaps.get(service)
         if gaps:
             ET.SubElement(props, "property", name="coverageGaps", value=", ".join(gaps))
+        if report.durations.get(service):
+            ET.SubElement(props, "property", name="layerDurations", value=report.layer_durations(service))
         left = report.left_behind.get(service)
         if left:
             ET.SubElement(props, "property", name="leftBehind", value=", ".join(f"{i['object']}:{i['id']}" for i in left))

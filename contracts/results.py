@@ -79,6 +79,11 @@ class Ledger:
         with self._lock:
             return {i for (s, i) in self._created if s == service}
 
+    def records(self) -> list[Created]:
+        """Every record the run created, in creation order."""
+        with self._lock:
+            return list(self._created.values())
+
     def is_deleted(self, service: str, record_id: str) -> bool:
         with self._lock:
             return (service, record_id) in self._deleted
@@ -115,6 +120,27 @@ class Tally:
                     tally.exchange = exchange
                 if example and len(tally.examples) < 3 and example not in tally.examples:
                     tally.examples.append(example)
+
+    def export(self) -> tuple[dict[tuple[str, str, str], _Tally], list[Created]]:
+        """The tallies and created records, as plain data (to hand to another process's `absorb`)."""
+        with self._lock:
+            return dict(self._data), self.ledger.records()
+
+    def absorb(self, data: dict[tuple[str, str, str], _Tally], created: list[Created]) -> None:
+        """Merge what another tally exported (the generated layer run in a child process)."""
+        with self._lock:
+            for key, theirs in data.items():
+                ours = self._data.setdefault(key, _Tally())
+                ours.passed += theirs.passed
+                ours.failed += theirs.failed
+                ours.layers |= theirs.layers
+                if ours.exchange is None:
+                    ours.exchange = theirs.exchange
+                for example in theirs.examples:
+                    if len(ours.examples) < 3 and example not in ours.examples:
+                        ours.examples.append(example)
+        for item in created:
+            self.ledger.created(item.service, item.object, item.id, item.identity, item.tenant, item.record)
 
     def succeeded(self) -> set[tuple[str, str]]:
         """(service, operation) pairs that answered at least one success (the success status was judged)."""

@@ -13,6 +13,7 @@ from . import scenarios as _scenarios  # noqa: F401  (registers the built-in sce
 from .checks import REGISTRY
 from .cleanup import LeftBehind, Snapshot, sweep
 from .generated import run_generated
+from .generated_process import check_modules, run_generated_apart
 from .inventory import inventory
 from .results import FAIL, Report, RuleResult, Tally
 from .scenarios.base import SCENARIOS, run_scenario, selected
@@ -41,9 +42,10 @@ def plan(service: ServiceTarget, settings: Settings) -> list[str]:
 
 def run_service(service: ServiceTarget, settings: Settings, tally: Tally,
                 left: dict[str, list[LeftBehind]] | None = None,
-                durations: dict[str, dict[str, float]] | None = None) -> list[RuleResult]:
+                durations: dict[str, dict[str, float]] | None = None, apart: list[str] | None = None) -> list[RuleResult]:
     """Everything the suite checks on one service; what it could not clean up goes to `left`, the
-    seconds each layer took to `durations`."""
+    seconds each layer took to `durations`. With `apart` (the modules registering the response
+    checks) the generated layer runs in a process of its own."""
     results: list[RuleResult] = []
     spent: dict[str, float] = {}
     with requests.Session() as session:
@@ -52,7 +54,7 @@ def run_service(service: ServiceTarget, settings: Settings, tally: Tally,
         if before is not None:
             spent["clean-up"] = time.perf_counter() - started
         try:
-            results.extend(_run_layers(service, settings, tally, session, spent))
+            results.extend(_run_layers(service, settings, tally, session, spent, apart))
         finally:
             if before is not None:
                 started = time.perf_counter()
@@ -66,7 +68,7 @@ def run_service(service: ServiceTarget, settings: Settings, tally: Tally,
 
 
 def _run_layers(service: ServiceTarget, settings: Settings, tally: Tally, session: requests.Session,
-                spent: dict[str, float]) -> list[RuleResult]:
+                spent: dict[str, float], apart: list[str] | None) -> list[RuleResult]:
     results: list[RuleResult] = []
     for name in plan(service, settings):
         started = time.perf_counter()
@@ -75,12 +77,19 @@ def _run_layers(service: ServiceTarget, settings: Settings, tally: Tally, sessio
         spent[layer] = spent.get(layer, 0.0) + time.perf_counter() - started
     if "generated" in settings.layers:
         try:
-            with _GENERATED:
-                started = time.perf_counter()  # not the wait for another service's engine
+            if apart is not None:
+                started = time.perf_counter()
                 try:
-                    results.extend(run_generated(service, settings, tally))
+                    results.extend(run_generated_apart(service, settings, tally, apart))
                 finally:
                     spent["generated"] = time.perf_counter() - started
+            else:
+                with _GENERATED:
+                    started = time.perf_counter()  # not the wait for another service's engine
+                    try:
+                        results.extend(run_generated(service, settings, tally))
+                    finally:
+                        spent["generated"] = time.perf_counter() - started
         except Exception as error:  # a run that cannot start is a failure of the run, never a pass
             results.append(RuleResult(service=service.name, layer="generated", rule="schemathesis.run", status=FAIL,
                                       message=f"{type(error).__name__}: {error}"))
@@ -108,8 +117,11 @@ def verify(target: Target) -> Report:
     left: dict[str, list[LeftBehind]] = {}
     durations: dict[str, dict[str, float]] = {}
     jobs = max(1, min(settings.jobs, len(target.services)))
+    # Several services' Schemathesis engines run in processes of their own, side by side (in threads
+    # they would take turns on one core), when the child can import every registered check.
+    apart = check_modules() if jobs > 1 and "generated" in settings.layers else None
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="verify") as pool:
-        futures = [pool.submit(run_service, service, settings, tally, left, durations) for service in target.services]
+        futures = [pool.submit(run_service, service, settings, tally, left, durations, apart) for service in target.services]
         for future in futures:
             results.extend(future.result())
     judged_by_checks = "generated" in settings.layers or "scenarios" in settings.layers
