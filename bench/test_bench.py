@@ -85,3 +85,14 @@ def test_scale_times_distinct_requests_on_the_engine_and_one_repeated_on_the_cac
     cached = Recorder()
     timing = scale.time_query(cached, ["/same"], budget=10, max_reps=7)  # type: ignore[arg-type]
     assert set(cached.sent) == {"/same"} and timing.samples == 7 and not timing.distinct
+
+
+def test_verify_bench_prints_totals_and_each_layer() -> None:
+    from bench.verify import Measurement
+
+    report = {"counts": {"pass": 97, "fail": 0, "skip": 3},
+              "durations": {"tutorhub-enrollmentmanagement": {"probes": 0.4, "scenarios": 3.0, "generated": 7.25}}}
+    lines = Measurement(wall=12.34, cpu=10.0, twin_cpu=1.5, exit_code=0, report=report).lines()
+    assert lines[0].startswith("wall 12.3s  CPU 10.0s (twin verify)  +1.5s (twin)  exit 0  100 rule checks")
+    assert "3 skipped (3.0 %)" in lines[0]
+    assert lines[1].split() == ["tutorhub-enrollmentmanagement", "probes", "0.4s", "scenarios", "3.0s", "generated", "7.2s"]
