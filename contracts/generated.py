@@ -7,6 +7,7 @@ operation.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -52,6 +53,9 @@ def _pattern_implies_format(pattern: str, fmt: str) -> bool:
     return all(compiled.search(v) for v in valid) and not any(compiled.search(v) for v in near)
 
 
+_DATA_KEYS = frozenset({"example", "examples", "default", "enum", "const"})
+
+
 def schema_for_schemathesis(node: Any) -> Any:
     """A copy of the spec for Schemathesis without the `format` of strings whose `pattern` already
     implies it. Such a format adds nothing (every value the pattern admits is valid for it, every
@@ -61,7 +65,9 @@ def schema_for_schemathesis(node: Any) -> Any:
         return [schema_for_schemathesis(item) for item in node]
     if not isinstance(node, dict):
         return node
-    copied = {key: schema_for_schemathesis(value) for key, value in node.items()}
+    # values under these keys are data (or the suite's own facts), never schemas: copied as they are
+    copied = {key: copy.deepcopy(value) if key in _DATA_KEYS or str(key).startswith("x-") else schema_for_schemathesis(value)
+              for key, value in node.items()}
     fmt, pattern = copied.get("format"), copied.get("pattern")
     if isinstance(fmt, str) and isinstance(pattern, str) and _pattern_implies_format(pattern, fmt):
         del copied["format"]

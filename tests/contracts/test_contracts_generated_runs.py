@@ -28,7 +28,7 @@ def test_a_format_its_pattern_implies_is_left_out_for_schemathesis():
         "bare": {"type": "string", "format": "date-time"},
         "listed": {"type": "array", "items": {"type": ["string", "null"], "format": "date-time", "pattern": DATE_TIME}},
         "mail": {"type": "string", "format": "email", "pattern": "^.+@.+$"},
-    }}
+    }, "example": {"format": "date-time", "pattern": DATE_TIME}}
     prepared = schema_for_schemathesis(spec)
     assert prepared["properties"]["at"] == {"type": "string", "pattern": DATE_TIME}
     assert "format" not in prepared["properties"]["listed"]["items"]
@@ -37,6 +37,7 @@ def test_a_format_its_pattern_implies_is_left_out_for_schemathesis():
     assert prepared["properties"]["any"]["format"] == "date-time"
     assert prepared["properties"]["bare"]["format"] == "date-time"
     assert prepared["properties"]["mail"]["format"] == "email"
+    assert prepared["example"] == spec["example"], "an example is data, not a schema"
     assert spec["properties"]["at"]["format"] == "date-time", "the spec itself is not changed"
 
 
