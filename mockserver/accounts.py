@@ -14,28 +14,25 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from . import envelope
+from .authbase import PREFIX, AuthProject, AuthRequests
 from .engine import json_response
 from .errors import bad_request, forbidden, not_found, unauthorized
 from .identity import Persona
 
-if TYPE_CHECKING:
-    from .authapi import AuthApi, AuthProject
-
-PREFIX = "/auth-api"
 VERIFICATION = f"{PREFIX}/verification-services"
 ADMIN_WORDS = ("admin", "owner")  # roles that see the user list (superAdmin, saasAdmin, tenantOwner, admin…)
 Route = tuple[str, str, Callable[[web.Request], Awaitable[web.Response]]]
 
 
 class Accounts:
-    """The handlers; the session plumbing (project, tenant, body, caller) is the auth API's."""
+    """The handlers; the request plumbing (project, tenant, body, caller) is the auth API's."""
 
-    def __init__(self, api: AuthApi) -> None:
+    def __init__(self, api: AuthRequests) -> None:
         self.api = api
         self.world = api.world
 

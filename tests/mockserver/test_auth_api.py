@@ -473,7 +473,7 @@ async def test_a_verification_for_an_unknown_email_is_refused(tutorhub: Twin):
     ("babil.workforceos.localhost:8080", "workforceos"),  # a tenant subdomain in front of the project's host
 ])
 def test_the_project_host_is_read_case_blind_with_or_without_port(host: str, project: str):
-    from mockserver.authapi import project_for_host
+    from mockserver.authbase import project_for_host
 
     assert project_for_host(host, {"tutorhub": 1, "workforceos": 2}) == project
 
