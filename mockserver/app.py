@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,28 +14,25 @@ from aiohttp import web
 
 from specs.build import LoadedSpec, default_spec_paths, load_specs
 
-from . import docs, envelope, mutants
+from . import authapi, control, docs, envelope
 from .clock import Clock
-from .cors import CORS_POLICY, CorsPolicy
+from .cors import CorsPolicy
 from .engine import ApiResponse, OperationHandler, json_response
 from .errors import ApiError
 from .faults import FaultSet
 from .guard import ControlGuard
+from .keys import CORS_POLICY, FAULTS, GUARD, KEEPER, SETTINGS, STRIPE, WORLD
+from .mutants import ActiveMutants
 from .persistence.keeper import Keeper
 from .persistence.sqlite import SqliteBackend
+from .settings import DEFAULT_WEBHOOK_SECRET, Settings
 from .specindex import ServiceSpec, load_service
 from .stripe import FakeStripe
-from .stripe.objects import DEFAULT_HISTORY
 from .workflows import Workflow, workflow_for
 from .world import World
 
 log = logging.getLogger("twin")
 
-WORLD = web.AppKey("world", World)
-FAULTS = web.AppKey("faults", FaultSet)
-GUARD = web.AppKey("guard", ControlGuard)
-SETTINGS = web.AppKey("settings", dict)
-KEEPER = web.AppKey("keeper", Keeper)
 FLUSH_INTERVAL = 0.1  # seconds between saves of changes made outside requests (webhook subscribers)
 CONTROL_PREFIX = "/__twin"
 MIN_SECRET_BYTES = 32
@@ -226,17 +222,13 @@ def mount_stripe(app: web.Application, world: World, workflows: dict[str, Workfl
     """The fake Stripe under /stripe (its control API under /__twin/stripe), with a webhook endpoint
     for every service's payment callback route."""
     settings = app[SETTINGS]
-    public_url = str(settings.get("public_url") or "http://127.0.0.1:8080").rstrip("/")
-    history = settings.get("stripe_history", DEFAULT_HISTORY)
+    public_url = settings.base_url
     stripe = FakeStripe(world.clock, seed=seed, public_base_url=public_url,
-                        webhook_secret=str(settings.get("webhook_secret") or "whsec_twin_test"),
-                        history=history or None)
+                        webhook_secret=settings.webhook_secret or DEFAULT_WEBHOOK_SECRET,
+                        history=settings.stripe_history or None)
     app.add_subapp("/stripe", stripe.app())
     app.add_subapp(f"{CONTROL_PREFIX}/stripe", stripe.control_app())
-    with warnings.catch_warnings():
-        # Workflows reach it as app["twin.stripe"]; a plain key keeps that spelling for everyone.
-        warnings.simplefilter("ignore", web.NotAppKeyWarning)
-        app["twin.stripe"] = stripe
+    app[STRIPE] = stripe
     for slug, workflow in workflows.items():
         state = world.services[slug]
         for op in state.spec.operations:
@@ -259,34 +251,34 @@ def create_app(
     clock: Clock | None = None,
     state_file: Path | None = None,
     active_mutants: list[str] | None = None,
-    settings: dict[str, Any] | None = None,
+    settings: Settings | None = None,
     auth_guides: list[Path] | None = None,
 ) -> web.Application:
     """The twin as an aiohttp application (used by `twin serve` and by tests).
 
-    `settings["cors_origins"]`: origins allowed besides loopback ones (see cors.py);
-    `auth_guides`: projects' authentication guides refining their auth API (see authapi.py)."""
+    `settings`: the twin's configuration (see settings.py; default: `twin serve`'s defaults);
+    `active_mutants`: deliberate defects to start with (see mutants.py);
+    `auth_guides`: projects' authentication guides refining their auth API (see authapi.py).
+    Each call builds a twin of its own: nothing it changes is shared with another app."""
     from specs.auth import read_auth_guide
 
-    from . import authapi, control
-
-    secret = (settings or {}).get("jwt_secret")
-    if secret and len(str(secret).encode()) < MIN_SECRET_BYTES:
+    settings = settings or Settings()
+    secret = settings.jwt_secret
+    if secret and len(secret.encode()) < MIN_SECRET_BYTES:
         raise ValueError(f"the JWT secret must be at least {MIN_SECRET_BYTES} bytes (HS256, RFC 7518 §3.2); "
-                         f"this one has {len(str(secret).encode())}")
+                         f"this one has {len(secret.encode())}")
     load_mutant_catalog()
-    mutants.activate(active_mutants or [])
-    settings = {"state_file": state_file, **(settings or {})}
+    mutants = ActiveMutants(active_mutants or [])
     # The state file first: a file the twin cannot use is refused before anything is built.
-    backend = SqliteBackend(state_file, sync=str(settings.get("state_sync") or "normal")) if state_file else None
+    backend = SqliteBackend(state_file, sync=settings.state_sync or "normal") if state_file else None
     try:
-        world = World(load_services(spec_paths), seed=seed, clock=clock, secret=secret or None)
+        world = World(load_services(spec_paths), seed=seed, clock=clock, secret=secret or None, mutants=mutants)
         keeper = Keeper(backend, world) if backend is not None else None
         guides = [read_auth_guide(path) for path in auth_guides or []]
         faults = FaultSet()
-        cors = CorsPolicy(settings.get("cors_origins") or ())
-        guard = ControlGuard.build(token=settings.get("control_token"), origins=settings.get("control_origins") or (),
-                                   public_url=settings.get("public_url"))
+        cors = CorsPolicy(settings.cors_origins)
+        guard = ControlGuard.build(token=settings.control_token, origins=settings.control_origins,
+                                   public_url=settings.public_url)
         app = web.Application(middlewares=[twin_middleware(world, faults, cors, guard, keeper)],
                               client_max_size=64 * 1024 * 1024)
         app[WORLD] = world
@@ -296,7 +288,7 @@ def create_app(
         app[SETTINGS] = settings
         control.add_routes(app)
         docs.add_routes(app)
-        workflows = add_service_routes(app, world, read_cache=bool(settings.get("read_cache", True)))
+        workflows = add_service_routes(app, world, read_cache=settings.read_cache)
         stripe = mount_stripe(app, world, workflows, seed=seed)
         authapi.add_routes(app, world, guides)
         if keeper is not None:

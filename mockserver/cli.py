@@ -92,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
     from specs.build import default_spec_paths, load_specs
 
     from .app import create_app
+    from .keys import KEEPER, WORLD
     from .logs import quiet_malformed_requests
+    from .settings import Settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     quiet_malformed_requests()
@@ -119,11 +121,11 @@ def run(args: argparse.Namespace) -> int:
     public_url = args.public_url or f"http://{args.host}:{args.port}"
     try:
         app = create_app(specs, seed=args.seed, state_file=args.state_file, active_mutants=args.mutant,
-                         settings={"public_url": public_url, "webhook_secret": args.webhook_secret,
-                                   "read_cache": not args.no_read_cache, "cors_origins": args.cors_origin,
-                                   "state_sync": args.state_sync,
-                                   "control_token": args.control_token, "jwt_secret": args.jwt_secret,
-                                   "control_origins": args.control_origin, "stripe_history": args.stripe_history},
+                         settings=Settings(public_url=public_url, webhook_secret=args.webhook_secret,
+                                           read_cache=not args.no_read_cache, cors_origins=args.cors_origin,
+                                           state_sync=args.state_sync, control_token=args.control_token,
+                                           jwt_secret=args.jwt_secret, control_origins=args.control_origin,
+                                           stripe_history=args.stripe_history),
                          auth_guides=auth_guides)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -134,8 +136,6 @@ def run(args: argparse.Namespace) -> int:
         uvloop.install()
     except ImportError:
         pass
-    from .app import WORLD
-
     def banner(_: str) -> None:
         # Printed by run_app once the port is bound: a taken port fails before it, in one line.
         print(f"twin: serving {public_url}")
@@ -151,8 +151,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"  auth guide read: {name}")
         print(f"  API docs:    {public_url}/__twin/docs")
         if args.state_file is not None:
-            from .app import KEEPER
-
             world = app[WORLD]
             records = sum(len(t) for s in world.services.values() for t in s.tables.values())
             loaded = f"loaded, {records} records" if app[KEEPER].loaded else "new"

@@ -5,30 +5,34 @@ and asks for a token when one is configured; large answers are streamed (streami
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from . import mutants
+from .context import Context
 from .crud import new_record, normalize
 from .engine import json_response
+from .envelope import error as envelope_error
 from .errors import ApiError
 from .faults import fault_from_json
+from .keys import FAULTS, STRIPE, WORLD
+from .mutants import available
+from .store import Table
+from .streaming import TableRecords, stream_json
+from .workflows import workflow_for
+from .world import World
 
 PREFIX = "/__twin"
 
 
-def _world(request: web.Request):  # type: ignore[no-untyped-def]
-    from .app import WORLD
-
+def _world(request: web.Request) -> World:
     return request.app[WORLD]
 
 
 def _error(error: ApiError, request: web.Request) -> web.Response:
-    from .envelope import error as envelope_error
-
     return json_response(envelope_error(error.status, error.message, error.detail, _world(request).clock.now()), error.status)
 
 
@@ -42,7 +46,11 @@ async def _json(request: web.Request) -> Any:
         raise ApiError(400, "errMsg_invalidJsonBody", f"the body is not valid JSON: {error}") from None
 
 
-def _guarded(func):  # type: ignore[no-untyped-def]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _guarded(func: Handler) -> Handler:
+    """The handler with its ApiErrors answered in the error envelope."""
     async def wrapper(request: web.Request) -> web.StreamResponse:
         try:
             return await func(request)
@@ -85,7 +93,7 @@ async def personas(request: web.Request) -> web.Response:
     return json_response({"personas": [p.public(world.auth.token_for(p)) for p in world.personas(project)]}, 200)
 
 
-def _known_project(world, project: Any) -> None:  # type: ignore[no-untyped-def]
+def _known_project(world: World, project: Any) -> None:
     """404 naming `project` and the known ones when the twin serves no such project (None: any)."""
     if project is not None and project not in world.projects:
         raise ApiError(404, "errMsg_projectNotFound",
@@ -117,13 +125,11 @@ async def login(request: web.Request) -> web.Response:
 @_guarded
 async def reset(request: web.Request) -> web.Response:
     """Back to the seed (records, fixtures, clock offset, faults)."""
-    from .app import FAULTS
-
     world = _world(request)
     world.clock.reset()
     world.reset()
     request.app[FAULTS].clear()
-    stripe = request.app.get("twin.stripe")
+    stripe = request.app.get(STRIPE)
     if stripe is not None:
         stripe.reset()
     return json_response({"status": "OK", "reset": True}, 200)
@@ -132,8 +138,6 @@ async def reset(request: web.Request) -> web.Response:
 @_guarded
 async def state(request: web.Request) -> web.StreamResponse:
     """The whole state as JSON (streamed: a big twin keeps answering other requests meanwhile)."""
-    from .streaming import TableRecords, stream_json
-
     return await stream_json(request, _world(request).dump(records=TableRecords))
 
 
@@ -215,7 +219,7 @@ async def fixtures_patch(request: web.Request) -> web.Response:
     return json_response({"record": updated}, 200)
 
 
-def _fixture_table(request: web.Request):  # type: ignore[no-untyped-def]
+def _fixture_table(request: web.Request) -> Table:
     world = _world(request)
     project, name = request.match_info["project"], request.match_info["object"]
     table = world.foreign(project, name)
@@ -228,8 +232,6 @@ def _fixture_table(request: web.Request):  # type: ignore[no-untyped-def]
 async def faults(request: web.Request) -> web.Response:
     """GET the active faults; POST one (`{"path": "*/v1/enrollments*", "status": 503, "latencyMs": 0,
     "count": 2, "method": "GET"}`); DELETE them all."""
-    from .app import FAULTS
-
     fault_set = request.app[FAULTS]
     if request.method == "POST":
         fault_set.add(fault_from_json(await _json(request)))
@@ -244,8 +246,6 @@ async def records(request: web.Request) -> web.Response:
 
     For seeding large data sets (benchmarks, demos): no role or business checks, only the shape.
     """
-    from .context import Context
-
     world = _world(request)
     slug, name = request.match_info["service"], request.match_info["object"]
     state = world.services.get(slug)
@@ -272,25 +272,24 @@ async def records(request: web.Request) -> web.Response:
 
 @_guarded
 async def mutant_state(request: web.Request) -> web.Response:
-    """GET the known and active defects; POST `{"active": [...]}` switches them (for the suite's tests)."""
+    """GET the known and active defects; POST `{"active": [...]}` switches them (for the suite's tests).
+    They are this twin's own: another twin in the same process keeps its own."""
+    active = _world(request).mutants
     if request.method == "POST":
         data = await _json(request)
         names = data.get("active") if isinstance(data, dict) else None
         if not isinstance(names, list):
             raise ApiError(400, "errMsg_activeIsRequired", "send {\"active\": [names]}")
         try:
-            mutants.activate(names)
+            active.activate(names)
         except ValueError as error:
             raise ApiError(400, "errMsg_unknownMutant", str(error)) from None
-    return json_response({"available": mutants.available(),
-                          "active": [n for n in mutants.available() if mutants.is_active(n)]}, 200)
+    return json_response({"available": available(), "active": active.names()}, 200)
 
 
 @_guarded
 async def roles(request: web.Request) -> web.Response:
     """Each service's role table (which roles may call which API)."""
-    from .workflows import workflow_for
-
     world = _world(request)
     return json_response({slug: workflow_for(s.spec).describe()
                           for slug, s in world.services.items()}, 200)

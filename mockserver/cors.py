@@ -76,5 +76,3 @@ class CorsPolicy:
         return not same_origin and not self.allows(origin)
 
 
-CORS_POLICY = web.AppKey("cors_policy", CorsPolicy)
-

@@ -140,7 +140,7 @@ def _holds(ctx: Context, table: Table, obj: DataObjectSpec | None, rid: Any) -> 
 
 
 def _same_tenant(ctx: Context, obj: DataObjectSpec, record: dict[str, Any]) -> bool:
-    if obj.tenant_field is None or ctx.company is None or mutants.is_active(TENANT_LEAK):
+    if obj.tenant_field is None or ctx.company is None or ctx.world.mutants.is_active(TENANT_LEAK):
         return True
     return record.get(obj.tenant_field) == ctx.company["id"]
 
@@ -148,7 +148,7 @@ def _same_tenant(ctx: Context, obj: DataObjectSpec, record: dict[str, Any]) -> b
 def tenant_conditions(ctx: Context, obj: DataObjectSpec | None = None) -> list[Condition]:
     """Records of the caller's tenant only (nothing for services without tenants)."""
     obj = obj or ctx.obj
-    if obj.tenant_field is not None and ctx.company is not None and not mutants.is_active(TENANT_LEAK):
+    if obj.tenant_field is not None and ctx.company is not None and not ctx.world.mutants.is_active(TENANT_LEAK):
         return [exact(obj.tenant_field, [ctx.company["id"]])]
     return []
 
@@ -186,9 +186,9 @@ def find_one(ctx: Context, obj: DataObjectSpec | None = None, *, include_inactiv
     name, value = next(((k, v) for k, v in ctx.path.items() if _is_id_param(obj, k)), next(iter(ctx.path.items())))
     record = None
     if _is_id_param(obj, name):
-        record = table.get(value, include_inactive=include_inactive or mutants.is_active(SOFT_DELETE_VISIBLE))
+        record = table.get(value, include_inactive=include_inactive or ctx.world.mutants.is_active(SOFT_DELETE_VISIBLE))
         if record is not None and not record.get("isActive", True) and not include_inactive:
-            record = record if mutants.is_active(SOFT_DELETE_VISIBLE) else None
+            record = record if ctx.world.mutants.is_active(SOFT_DELETE_VISIBLE) else None
     elif name in obj.properties:
         _, found = select(table, [exact(name, [value]), *tenant_conditions(ctx, obj)], 0, 1)
         record = found[0] if found else None
@@ -221,7 +221,7 @@ def save(ctx: Context, record: dict[str, Any], changes: dict[str, Any], obj: Dat
     updated = {**record, **normalize(obj, changes)}
     if updated == record:
         return record
-    if not mutants.is_active(VERSION_FROZEN):
+    if not ctx.world.mutants.is_active(VERSION_FROZEN):
         updated["recordVersion"] = int(record.get("recordVersion") or 0) + 1
     updated["updatedAt"] = isoformat(ctx.now)
     return ctx.table(obj.name).replace(updated)
@@ -239,9 +239,9 @@ def list_conditions(ctx: Context, obj: DataObjectSpec | None = None) -> tuple[li
         if value is not None and name in obj.properties:
             conditions.append(exact(name, value if isinstance(value, list) else [value]))
     applied = []
-    if not mutants.is_active(FILTER_IGNORED):
+    if not ctx.world.mutants.is_active(FILTER_IGNORED):
         for flt in ctx.op.filters:
-            values = mutants.filter_values(ctx.filters.get(flt.name))
+            values = ctx.world.mutants.filter_values(ctx.filters.get(flt.name))
             if values:
                 conditions.append(condition_for(flt.match, flt.property, values, ctx.now, flt.type))
                 applied.append({"name": flt.name, "values": values})
@@ -253,9 +253,9 @@ def list_records(ctx: Context, conditions: list[Condition], applied: list[dict[s
     offset = (ctx.page_number - 1) * ctx.page_size
     # Full records answer as stored: their JSON goes into the answer without a decode and re-encode
     # (unless a response mutant needs to rewrite them as data).
-    raw = ctx.op.full_record and not ctx.op.joins and not mutants.active_rewrites()
+    raw = ctx.op.full_record and not ctx.op.joins and not ctx.world.mutants.active_rewrites()
     total, window = select(ctx.table(), conditions, offset, ctx.page_size, raw=raw)
-    if mutants.is_active(PAGING_TOTAL_WRONG):
+    if ctx.world.mutants.is_active(PAGING_TOTAL_WRONG):
         total = len(window)
     return Result(
         data=window if raw else [present(ctx, r) for r in window], total=total, page_number=ctx.page_number,

@@ -15,6 +15,9 @@ from typing import Any
 
 from aiohttp import web
 
+from .keys import SETTINGS, WORLD
+from .world import World
+
 PREFIX = "/__twin/docs"
 
 
@@ -25,16 +28,12 @@ def swagger_ui_dir() -> Path:
     return Path(swagger_ui.__file__).resolve().parent / "static"
 
 
-def _world(request: web.Request):  # type: ignore[no-untyped-def]
-    from .app import WORLD
-
+def _world(request: web.Request) -> World:
     return request.app[WORLD]
 
 
 def _origin(request: web.Request) -> str:
-    from .app import SETTINGS
-
-    public = request.app[SETTINGS].get("public_url")
+    public = request.app[SETTINGS].public_url
     return str(public).rstrip("/") if public else f"{request.scheme}://{request.host}"
 
 

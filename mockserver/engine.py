@@ -14,10 +14,10 @@ from multidict import MultiDict, MultiDictProxy
 
 from . import envelope, mutants
 from .context import Context, Result
-from .cors import CORS_POLICY
 from .crud import generic_handler, shaped_answer
 from .errors import ApiError, bad_request, forbidden, not_found
 from .identity import Identity, cookie_token, system_identity
+from .keys import CORS_POLICY
 from .projection import present
 from .readcache import Answer, ReadCache, answer
 from .samples import sample
@@ -70,6 +70,7 @@ class OperationHandler:
     def __init__(self, world: World, state: ServiceState, op: Operation, workflow: Workflow, *,
                  read_cache: bool = True) -> None:
         self.world = world
+        self.mutants = world.mutants  # switched by the control API, but always this same object
         self.state = state
         self.op = op
         self.workflow = workflow
@@ -91,7 +92,7 @@ class OperationHandler:
         op = self.op
         cache, key = self.read_cache, None
         raw_path = request.raw_path  # as sent: the route with its query string, still %-encoded
-        if cache is not None and "$" not in raw_path and "%24" not in raw_path and not mutants.any_active():
+        if cache is not None and "$" not in raw_path and "%24" not in raw_path and not self.mutants.any_active():
             headers = request.headers
             # Without an Authorization header the session cookie identifies the caller: key on it.
             key = (raw_path, headers.get("Authorization") or headers.get("Cookie"),
@@ -114,7 +115,7 @@ class OperationHandler:
         except ApiError as error:
             status = error.status
             body = envelope.error(error.status, error.message, error.detail, self.world.clock.now())
-        for rewrite in mutants.active_rewrites():
+        for rewrite in self.mutants.active_rewrites():
             status, body = rewrite(op.facts, status, body)
         response = ApiResponse(body=encode(body), status=status, content_type=JSON)
         response.api = op.api
@@ -146,7 +147,7 @@ class OperationHandler:
                                     f"a page from {request.headers['Origin']} may not act with the session cookie "
                                     "(allow its origin with twin serve --cors-origin, or send a Bearer token)")
                 header = f"Bearer {token}"
-        if not header and mutants.is_active(AUTH_OPTIONAL):
+        if not header and self.mutants.is_active(AUTH_OPTIONAL):
             persona = self.world.personas(self.project)[0]
             header = f"Bearer {self.world.auth.token_for(persona)}"
         return self.world.auth.authenticate(header, self.project)
@@ -169,7 +170,7 @@ class OperationHandler:
         op = self.op
         company = None if identity.role == "system" else self._company(request, identity)
         if identity.role != "system" and not self.workflow.allows(op.api, identity.role) \
-                and not mutants.is_active(ROLE_BYPASS):
+                and not self.mutants.is_active(ROLE_BYPASS):
             raise forbidden("errMsg_roleNotAllowed", f"role {identity.role} may not call {op.api}")
         match = request.match_info
         path = {p.name: p.parse([match[p.name]]) for p in op.path_params}

@@ -20,6 +20,7 @@ from fixtures.base import persona_password
 
 from .clock import Clock, isoformat
 from .identity import Authenticator, Persona
+from .mutants import ActiveMutants
 from .sessions import SessionStore
 from .specindex import DataObjectSpec, ServiceSpec
 from .store import Revision, Table, Watcher
@@ -71,9 +72,11 @@ class World:
     """Everything the twin holds in memory."""
 
     def __init__(self, services: list[ServiceSpec], *, seed: int = 0, clock: Clock | None = None,
-                 secret: str | None = None) -> None:
+                 secret: str | None = None, mutants: ActiveMutants | None = None) -> None:
         self.seed = seed
         self.clock = clock or Clock()
+        # The deliberate defects switched on in this twin (none on a clean one); `reset()` keeps them.
+        self.mutants = mutants if mutants is not None else ActiveMutants()
         self.services = {s.slug: ServiceState(spec=s) for s in services}
         self.projects: dict[str, ProjectState] = {}
         # Raw tuples (JOURNAL_FIELDS) on the request path; formatted only when someone reads them.

@@ -6,7 +6,7 @@ Mounting (the twin's app):
     fake = FakeStripe(clock, public_base_url="http://127.0.0.1:8080")
     app.add_subapp("/stripe", fake.app())
     app.add_subapp("/__twin/stripe", fake.control_app())
-    app["twin.stripe"] = fake
+    app[STRIPE] = fake  # mockserver.keys.STRIPE: how the payment workflows find it
 """
 
 from .errors import CardError, InvalidRequest, NotFound, StripeError

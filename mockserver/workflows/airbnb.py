@@ -204,7 +204,7 @@ def _price(listing: dict[str, Any], check_in: datetime, check_out: datetime) -> 
 
 def _check_available(ctx: Context, listing_id: str, check_in: datetime, check_out: datetime) -> None:
     """No live reservation of the listing may overlap [checkIn, checkOut)."""
-    if mutants.is_active(RESERVATION_OVERLAP):
+    if ctx.world.mutants.is_active(RESERVATION_OVERLAP):
         return
     _, live = select(ctx.table("reservation"), [exact("listingId", [listing_id]), exact("bookingStatus", list(LIVE))])
     for other in live:
@@ -391,7 +391,7 @@ async def create_payment_record(ctx: Context) -> Result:
     check_references(ctx, record)
     existing = _record_for_intent(ctx, record["paymentIntentId"])
     if existing is not None:
-        if not mutants.is_active(PAYMENT_RECORD_MUTABLE):
+        if not ctx.world.mutants.is_active(PAYMENT_RECORD_MUTABLE):
             raise bad_request("errMsg_paymentRecordAlreadyExists",
                               f"paymentIntentId: payment records are immutable; {record['paymentIntentId']} has record {existing['id']}")
         return Result(data=save(ctx, existing, values))

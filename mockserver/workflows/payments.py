@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from aiohttp import web
+
 from specs.payment import order_parameter
 
 from .. import mutants
@@ -33,7 +35,8 @@ from ..context import Context, Result
 from ..crud import find_one, list_, new_record, save
 from ..errors import ApiError, bad_request, forbidden, not_found
 from ..filters import exact, select
-from ..stripe import StripeError
+from ..keys import STRIPE
+from ..stripe import FakeStripe, StripeError
 
 if TYPE_CHECKING:
     from ..specindex import Operation
@@ -69,9 +72,11 @@ class PaymentFlow:
     metadata: Callable[[Context, dict[str, Any]], dict[str, str]] = field(default=lambda ctx, order: {})
 
 
-def gateway(ctx: Context) -> Any:
-    """The fake Stripe of this twin (mounted under /stripe)."""
-    stripe = ctx.app.get("twin.stripe") if ctx.app is not None else None
+def gateway(ctx: Context) -> FakeStripe:
+    """The fake Stripe of this twin (mounted under /stripe); a 500 in the error envelope when the
+    twin was built without one."""
+    app: web.Application | None = ctx.app
+    stripe = app.get(STRIPE) if app is not None else None
     if stripe is None:
         raise ApiError(500, "errMsg_paymentGatewayUnavailable", "the twin runs without its fake Stripe")
     return stripe
@@ -82,7 +87,7 @@ def _payment_record(ctx: Context, flow: PaymentFlow, order_id: str) -> dict[str,
     return found[0] if found else None
 
 
-def _ensure_customer(ctx: Context, flow: PaymentFlow, stripe: Any) -> dict[str, Any]:
+def _ensure_customer(ctx: Context, flow: PaymentFlow, stripe: FakeStripe) -> dict[str, Any]:
     table = ctx.table(flow.customer_object)
     _, found = select(table, [exact("userId", [ctx.user_id])], 0, 1)
     if found:
@@ -96,7 +101,7 @@ def _ensure_customer(ctx: Context, flow: PaymentFlow, stripe: Any) -> dict[str, 
     return table.insert(record)
 
 
-def _attach_method(ctx: Context, flow: PaymentFlow, stripe: Any, customer: dict[str, Any], pm_id: str) -> dict[str, Any]:
+def _attach_method(ctx: Context, flow: PaymentFlow, stripe: FakeStripe, customer: dict[str, Any], pm_id: str) -> dict[str, Any]:
     try:
         method = stripe.attach_payment_method(pm_id, customer["customerId"])
     except StripeError as error:
@@ -151,7 +156,7 @@ def apply_intent_status(ctx: Context, flow: PaymentFlow, order: dict[str, Any], 
         save(ctx, payment, {"paymentStatus": status, "statusLiteral": _literal(status)},
              ctx.state.spec.data_objects[flow.payment])
     current = order.get("paymentConfirmation")
-    if status == "succeeded" and current != "paid" and not mutants.is_active(PAYMENT_STATUS_STUCK):
+    if status == "succeeded" and current != "paid" and not ctx.world.mutants.is_active(PAYMENT_STATUS_STUCK):
         return save(ctx, order, {"paymentConfirmation": "paid", **flow.on_paid(ctx, order)},
                     ctx.state.spec.data_objects[flow.order])
     if status == "requires_payment_method" and current == "processing":
@@ -238,29 +243,32 @@ def callback_handler(flow: PaymentFlow, order_param: str) -> Handler:
             return _refresh(ctx, flow, order, None)
         stripe = gateway(ctx)
         header = ctx.headers.get("Stripe-Signature", "") if ctx.headers is not None else ""
-        if not mutants.is_active(UNSIGNED_WEBHOOK) and not stripe.verify_signature(ctx.raw_body, header):
+        if not ctx.world.mutants.is_active(UNSIGNED_WEBHOOK) and not stripe.verify_signature(ctx.raw_body, header):
             raise bad_request("errMsg_invalidWebhookSignature", "the Stripe-Signature header does not sign this body")
         event = ctx.body
         data = event.get("data")
-        obj = data.get("object") if isinstance(data, dict) else None
-        obj = obj if isinstance(obj, dict) else {}
-        metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        found = data.get("object") if isinstance(data, dict) else None
+        obj: dict[str, Any] = found if isinstance(found, dict) else {}
+        found = obj.get("metadata")
+        metadata: dict[str, Any] = found if isinstance(found, dict) else {}
         order_id = metadata.get("orderId")
         if not order_id or metadata.get("service") not in (None, ctx.state.spec.slug) \
                 or metadata.get("object") not in (None, flow.order):
             # Stripe sends every event of the account to every endpoint (customer.created, another
             # service's payments, …): acknowledge it, or Stripe would retry it for nothing.
             return Result(data={}, presented=True, extra={"ignored": f"event {event.get('id')} concerns no {flow.order} of this service"})
-        order = ctx.table(flow.order).get(order_id) if isinstance(order_id, str) else None
-        if order is None:
+        live = ctx.table(flow.order).get(order_id) if isinstance(order_id, str) else None
+        if live is None:
             # Unknown, or deleted (and settled) meanwhile: nothing to update, and a retry would not help.
             return Result(data={}, presented=True, extra={"ignored": f"no live {flow.order} {order_id}"})
+        order = live
         seen = ctx.state.webhook_events
-        event_id = event.get("id")
+        event_id = str(event.get("id"))
         if event_id in seen:
             return Result(data=order, extra={"paymentResult": _result(ctx, flow, order, _payment_record(ctx, flow, order["id"]), None, None)})
         seen.add(event_id)
-        kind = event.get("type") if isinstance(event.get("type"), str) else ""
+        found = event.get("type")
+        kind = found if isinstance(found, str) else ""
         status = {
             "payment_intent.succeeded": "succeeded", "checkout.session.completed": "succeeded",
             "payment_intent.payment_failed": "requires_payment_method", "payment_intent.canceled": "canceled",

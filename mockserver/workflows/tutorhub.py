@@ -190,7 +190,7 @@ def _bookable_slots(ctx: Context, pack: dict[str, Any], slot_ids: list[str]) -> 
             raise not_found("errMsg_lessonSlotNotFound", f"lessonSlotIds: no lessonSlot with id {slot_id}")
         if slot.get("coursePackId") != pack["id"]:
             raise bad_request("errMsg_lessonSlotNotInCoursePack", f"lessonSlotIds: lesson slot {slot_id} belongs to another course pack")
-        if slot.get("status") != "available" and not mutants.is_active(SLOT_DOUBLE_BOOKING):
+        if slot.get("status") != "available" and not ctx.world.mutants.is_active(SLOT_DOUBLE_BOOKING):
             raise bad_request("errMsg_lessonSlotNotAvailable", f"lessonSlotIds: lesson slot {slot_id} is {slot.get('status')}")
         slots.append(slot)
     return slots
@@ -272,7 +272,7 @@ def _check_refundable(ctx: Context, enrollment: dict[str, Any], request_id: str 
     earlier = [r for r in select(requests, [exact("enrollmentId", [enrollment["id"]])])[1] if r["id"] != request_id]
     refunded = enrollment.get("paymentStatus") == "refunded" or enrollment.get("refundStatus") == "processed"
     if earlier or refunded:
-        if mutants.is_active(REFUND_TWICE):
+        if ctx.world.mutants.is_active(REFUND_TWICE):
             return
         raise bad_request("errMsg_refundAlreadyRequested", f"enrollmentId: enrollment {enrollment['id']} already has a refund")
     if enrollment.get("paymentStatus") != "paid":
@@ -290,7 +290,7 @@ def _check_refund_window(ctx: Context, enrollment: dict[str, Any]) -> bool:
     """A student's refund only after the first lesson and before any later one; answers whether
     the first lesson is completed."""
     first_done, later_done = _lesson_window(ctx, enrollment)
-    if not first_done and not mutants.is_active(REFUND_BEFORE_FIRST_LESSON):
+    if not first_done and not ctx.world.mutants.is_active(REFUND_BEFORE_FIRST_LESSON):
         raise bad_request("errMsg_firstLessonNotCompleted",
                           f"enrollmentId: the first lesson of enrollment {enrollment['id']} is not completed yet")
     if later_done:

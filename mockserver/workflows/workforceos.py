@@ -174,7 +174,7 @@ def check_no_open_subscription(ctx: Context, company_id: str, except_id: str | N
     """At most one pending or active subscription per company (400 naming the open one)."""
     conditions = [exact("companyId", [company_id]), exact("status", list(OPEN_STATUSES))]
     open_ = [r for r in select(ctx.table(SUBSCRIPTION), conditions)[1] if r["id"] != except_id]
-    if open_ and not mutants.is_active(SECOND_SUBSCRIPTION):
+    if open_ and not ctx.world.mutants.is_active(SECOND_SUBSCRIPTION):
         raise bad_request("errMsg_companyAlreadyHasSubscription",
                           f"companyId: company {company_id} already has a {open_[0]['status']} subscription {open_[0]['id']}")
 

@@ -28,6 +28,7 @@ from aiohttp.test_utils import unused_port
 from codegen_testing import ROOT, SHARED_MD, spec_paths
 
 from mockserver.app import create_app
+from mockserver.settings import Settings
 
 SPECS = sorted((ROOT / "specs" / "openapi").glob("*.yaml"))
 
@@ -113,7 +114,7 @@ def twin_url() -> Iterator[str]:
     """All committed specs served on a free port, in a thread with its own event loop."""
     port = unused_port()
     url = f"http://127.0.0.1:{port}"
-    app = create_app(None, settings={"public_url": url})
+    app = create_app(None, settings=Settings(public_url=url))
     loop = asyncio.new_event_loop()
     runner = web.AppRunner(app)
     started = threading.Event()

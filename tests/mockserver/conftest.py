@@ -11,21 +11,23 @@ from aiohttp.test_utils import TestClient, TestServer, unused_port
 from twin_testing import Twin
 
 from mockserver.app import create_app
+from mockserver.settings import Settings
 
 
 @pytest.fixture
 async def make_twin() -> AsyncIterator[Callable[..., Any]]:
-    """Start a twin on the given specs (default: all) and return a `Twin`; stopped after the test."""
+    """Start a twin on the given specs (default: all) and return a `Twin`; stopped after the test.
+    `settings={...}` takes `Settings` fields (its public URL is the test server's)."""
     started: list[TestClient] = []
 
     async def start(*specs: Path, **options: Any) -> Twin:
         port = unused_port()
-        settings = {"public_url": f"http://127.0.0.1:{port}", **options.pop("settings", {})}
+        settings = Settings(**{"public_url": f"http://127.0.0.1:{port}", **options.pop("settings", {})})
         app = create_app(list(specs) or None, settings=settings, **options)
         client = TestClient(TestServer(app, port=port))
         await client.start_server()
         started.append(client)
-        token = settings.get("control_token")
+        token = settings.control_token
         response = await client.get("/__twin/personas", headers={"Authorization": f"Bearer {token}"} if token else {})
         return Twin(client, (await response.json())["personas"])
 

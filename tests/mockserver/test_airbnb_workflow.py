@@ -87,7 +87,7 @@ class Market:
                             card: str = "pm_card_visa") -> tuple[int, dict[str, Any]]:
         answer = await self.call("PATCH", f"/startreservationpayment/{reservation['id']}", guest,
                                  json={"paymentUserParams": {"paymentMethodId": card}})
-        await self.twin.app["twin.stripe"].drain()
+        await self.twin.stripe.drain()
         return answer
 
     async def pay(self, reservation: dict[str, Any], guest: tuple[str, str] = GUEST1) -> dict[str, Any]:
@@ -101,7 +101,7 @@ class Market:
         return body["sys_reservationPayment"]
 
     async def refunds_at_stripe(self, record: dict[str, Any]) -> list[dict[str, Any]]:
-        stripe = self.twin.app["twin.stripe"]
+        stripe = self.twin.stripe
         return [e["data"]["object"] for e in stripe.list_events("refund.created")
                 if e["data"]["object"]["payment_intent"] == record["paymentIntentId"]]
 
@@ -488,7 +488,7 @@ async def test_a_host_declining_a_paid_request_refunds_the_guest(market: Market)
     reservation = await paid_reservation(market, "manual")
     status, body = await market.update(reservation, HOST1, bookingStatus="declined")
     assert status == 200 and body["reservation"]["bookingStatus"] == "declined", body
-    await market.twin.app["twin.stripe"].drain()
+    await market.twin.stripe.drain()
     [record] = await market.payment_records(reservation)
     assert (record["paymentStatus"], record["refundAmount"]) == ("refunded", reservation["totalPrice"])
     assert [r["amount"] for r in await market.refunds_at_stripe(record)] == [round(reservation["totalPrice"] * 100)]
@@ -515,7 +515,7 @@ async def test_cancelling_a_paid_reservation_refunds_it_in_full(market: Market):
     reservation = await paid_reservation(market)
     status, body = await market.call("DELETE", f"/reservations/{reservation['id']}", GUEST1)
     assert status == 200, body
-    await market.twin.app["twin.stripe"].drain()
+    await market.twin.stripe.drain()
     [record] = await market.payment_records(reservation)
     assert (record["paymentStatus"], record["refundAmount"]) == ("refunded", reservation["totalPrice"])
     assert len(await market.refunds_at_stripe(record)) == 1
@@ -538,7 +538,7 @@ async def test_a_dispute_resolved_with_a_refund_refunds_through_stripe(market: M
     status, body = await market.update_dispute(dispute, ADMIN, resolutionStatus="resolved", refundApproved=True)
     assert status == 200, body
     assert (body["dispute"]["resolutionStatus"], body["dispute"]["refundApproved"]) == ("resolved", True)
-    await market.twin.app["twin.stripe"].drain()
+    await market.twin.stripe.drain()
     [record] = await market.payment_records(reservation)
     assert (record["paymentStatus"], record["refundAmount"]) == ("refunded", reservation["totalPrice"])
     assert len(await market.refunds_at_stripe(record)) == 1
@@ -553,7 +553,7 @@ async def test_a_webhook_with_a_bad_signature_is_refused(market: Market):
     event = {"id": "evt_forged", "type": "payment_intent.succeeded",
              "data": {"object": {"id": "pi_forged", "status": "succeeded", "metadata": {"orderId": reservation["id"]}}}}
     payload = json.dumps(event).encode()
-    for signature in ("t=1,v1=bad", market.twin.app["twin.stripe"].sign(payload, secret="whsec_wrong")):
+    for signature in ("t=1,v1=bad", market.twin.stripe.sign(payload, secret="whsec_wrong")):
         status, body = await market.twin.call("POST", f"{BASE}/callbackreservationpayment", data=payload,
                                               headers={"Stripe-Signature": signature, "Content-Type": "application/json"})
         assert status == 400, body
@@ -567,7 +567,7 @@ async def test_a_payment_landing_on_a_cancelled_reservation_is_refunded(market: 
     assert status == 200 and body["paymentResult"]["paymentStatus"] == "requires_action", body
     status, body = await market.update(reservation, GUEST1, bookingStatus="cancelled")
     assert status == 200 and body["reservation"]["paymentConfirmation"] == "canceled", body
-    stripe = market.twin.app["twin.stripe"]
+    stripe = market.twin.stripe
     intent_id = (await market.sys_payment(reservation))["paymentId"]
     stripe.authenticate_payment_intent(intent_id)
     await stripe.drain()
@@ -584,7 +584,7 @@ async def test_declining_while_the_payment_webhook_is_in_flight_refunds_once(mar
     assert status == 200, body
     status, body = await market.update(reservation, HOST1, bookingStatus="declined")
     assert status == 200, body
-    await market.twin.app["twin.stripe"].drain()
+    await market.twin.stripe.drain()
     [record] = await market.payment_records(reservation)
     assert record["paymentStatus"] == "refunded"
     assert len(await market.refunds_at_stripe(record)) == 1
@@ -593,7 +593,7 @@ async def test_declining_while_the_payment_webhook_is_in_flight_refunds_once(mar
 async def test_webhooks_about_a_deleted_reservation_are_acknowledged(market: Market):
     reservation = await paid_reservation(market)
     await market.call("DELETE", f"/reservations/{reservation['id']}", GUEST1)
-    stripe = market.twin.app["twin.stripe"]
+    stripe = market.twin.stripe
     await stripe.drain()
     assert {d["event_type"] for d in stripe.deliveries()} >= {"charge.refunded", "payment_intent.succeeded"}
     assert all(d["state"] == "succeeded" for d in stripe.deliveries()), stripe.deliveries()
@@ -607,7 +607,7 @@ async def test_webhooks_about_a_deleted_reservation_are_acknowledged(market: Mar
 ])
 async def test_signed_events_about_no_reservation_of_ours_are_acknowledged(market: Market, event: dict[str, Any]):
     payload = json.dumps(event).encode()
-    signature = market.twin.app["twin.stripe"].sign(payload)
+    signature = market.twin.stripe.sign(payload)
     status, body = await market.twin.call("POST", f"{BASE}/callbackreservationpayment", data=payload,
                                           headers={"Stripe-Signature": signature, "Content-Type": "application/json"})
     assert status == 200, body

@@ -396,7 +396,7 @@ async def test_soft_deletes_and_idempotent_stripe_answers_survive_a_restart(tmp_
 
 async def test_an_answer_whose_change_could_not_be_saved_is_not_a_success(tmp_path: Path, make_twin: Any,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from mockserver.app import KEEPER
+    from mockserver.keys import KEEPER
 
     state = tmp_path / "twin.db"
     twin = await make_twin(TUTORHUB, state_file=state)
@@ -417,7 +417,8 @@ async def test_an_answer_whose_change_could_not_be_saved_is_not_a_success(tmp_pa
 
 
 def test_without_a_state_file_tables_have_no_watcher() -> None:
-    from mockserver.app import WORLD, create_app
+    from mockserver.app import create_app
+    from mockserver.keys import WORLD
 
     world = create_app([TUTORHUB])[WORLD]
     assert world.watcher is None

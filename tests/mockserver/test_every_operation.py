@@ -112,7 +112,7 @@ class Recipe:
         op = self.operations[api]
         status, body = await self.twin.call(op.method, self.base + op.path.format(**path), json=json,
                                             as_=(self.project, persona), tenant=self.tenant)
-        await self.twin.app["twin.stripe"].drain()
+        await self.twin.stripe.drain()
         self.called.append(api)
         assert_answers_as_specified(op, self.validators[api], status, body)
         return body[op.data_name]

@@ -257,11 +257,11 @@ async def test_paying_on_the_hosted_checkout_lands_on_the_success_url_with_the_s
     assert await office.frontend_shows() == "active paid paid"
     assert office.frontend.visits == [app_url("babil", "paid")]
 
-    await twin.app["twin.stripe"].drain()
+    await twin.stripe.drain()
     paid = await subscription_of(twin, subscription, "babil-owner", "babil")
     assert outcome(paid) == ("active", "paid", "paid")
     assert paid["subscribedFeatures"] == PLAN_FEATURES
-    session = twin.app["twin.stripe"].retrieve_checkout_session(subscription["checkoutSessionId"])
+    session = twin.stripe.retrieve_checkout_session(subscription["checkoutSessionId"])
     assert (session["status"], session["payment_status"]) == ("complete", "paid")
 
 
@@ -276,7 +276,7 @@ async def test_declining_on_the_hosted_checkout_lands_on_the_cancel_url_with_the
     assert await page.inner_text("#outcome") == "payment canceled"
     assert await office.frontend_shows() == "inactive canceled canceled"
 
-    await twin.app["twin.stripe"].drain()
+    await twin.stripe.drain()
     closed = await subscription_of(twin, subscription, "acme-owner", "acme")
     assert outcome(closed) == ("inactive", "canceled", "canceled")
     assert closed["subscribedFeatures"] == []

@@ -6,8 +6,7 @@ import uuid
 
 from twin_testing import TUTORHUB, WORKFORCEOS
 
-from mockserver import mutants
-from mockserver.app import WORLD
+from mockserver.keys import WORLD
 
 BASE = "/enrollmentmanagement-api/v1"
 ADMIN = ("tutorhub", "admin")
@@ -89,11 +88,9 @@ async def test_a_mutant_switched_on_changes_the_next_identical_answer(make_twin)
     twin = await make_twin(TUTORHUB)
     _, first = await twin.call("GET", PAYMENTS, as_=ADMIN)
     assert first["status"] == "OK"
-    mutants.activate(["envelope-status-lowercase"])
-    try:
-        _, second = await twin.call("GET", PAYMENTS, as_=ADMIN)
-    finally:
-        mutants.activate([])
+    status, _ = await twin.call("POST", "/__twin/mutants", json={"active": ["envelope-status-lowercase"]})
+    assert status == 200
+    _, second = await twin.call("GET", PAYMENTS, as_=ADMIN)
     assert second["status"] == "ok"
 
 

@@ -42,7 +42,7 @@ class Shop:
     async def call(self, method: str, path: str, as_: tuple[str, str] | None = None, **kwargs: Any) -> tuple[int, dict[str, Any]]:
         """Call the service, then let the fake Stripe deliver the webhooks the call caused."""
         answer = await self.twin.call(method, BASE + path, as_=as_, **kwargs)
-        await self.twin.app["twin.stripe"].drain()
+        await self.twin.stripe.drain()
         return answer
 
     async def enroll_answer(self, student: tuple[str, str] = STUDENT1, tutor: str = "tutor1", number: int = 0,
@@ -106,7 +106,7 @@ class Shop:
         status, body = await self.call("GET", f"/enrollmentpaymentbyorderid/{enrollment['id']}", ADMIN)
         assert status == 200, body
         intent = body["sys_enrollmentPayment"]["paymentId"]
-        return self.twin.app["twin.stripe"].list_refunds(payment_intent=intent)
+        return self.twin.stripe.list_refunds(payment_intent=intent)
 
 
 async def open_shop(make_twin: Any, **options: Any) -> Shop:
@@ -261,7 +261,7 @@ async def test_a_successful_payment_activates_the_enrollment(shop: Shop):
 
 async def test_every_stripe_event_is_acknowledged_even_those_about_no_enrollment(shop: Shop):
     await shop.enroll_and_pay()
-    deliveries = shop.twin.app["twin.stripe"].deliveries()
+    deliveries = shop.twin.stripe.deliveries()
     assert {"customer.created", "payment_method.attached", "payment_intent.succeeded"} <= {d["event_type"] for d in deliveries}
     assert {d["state"] for d in deliveries} == {"succeeded"}
 
@@ -309,8 +309,8 @@ async def test_a_user_lists_only_their_own_saved_cards(shop: Shop):
 async def test_a_refund_made_at_stripe_cancels_the_enrollment_and_frees_its_slots(shop: Shop):
     enrollment = await shop.enroll_and_pay()
     _, body = await shop.call("GET", f"/enrollmentpaymentbyorderid/{enrollment['id']}", ADMIN)
-    shop.twin.app["twin.stripe"].create_refund(payment_intent=body["sys_enrollmentPayment"]["paymentId"])
-    await shop.twin.app["twin.stripe"].drain()
+    shop.twin.stripe.create_refund(payment_intent=body["sys_enrollmentPayment"]["paymentId"])
+    await shop.twin.stripe.drain()
     after = await shop.enrollment(enrollment["id"])
     assert (after["enrollmentStatus"], after["paymentStatus"], after["refundStatus"]) == ("canceled", "refunded", "processed")
     assert await shop.slot_statuses(after) == ["available"] * 3

@@ -39,7 +39,7 @@ class Office:
 
     @property
     def stripe(self) -> Any:
-        return self.twin.app["twin.stripe"]
+        return self.twin.stripe
 
     def user(self, persona: str) -> str:
         return self.twin.persona(PROJECT, persona)["userId"]

@@ -7,7 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient
+
+from mockserver.keys import STRIPE
+from mockserver.stripe import FakeStripe
 
 SPECS = Path(__file__).resolve().parents[2] / "specs" / "openapi"
 TUTORHUB = SPECS / "tutorhub-enrollmentmanagement.yaml"
@@ -23,8 +27,15 @@ class Twin:
         self.personas = {(p["project"], p["name"]): p for p in personas}
 
     @property
-    def app(self) -> Any:
-        return self.client.server.app
+    def app(self) -> web.Application:
+        app = self.client.server.app
+        assert isinstance(app, web.Application)
+        return app
+
+    @property
+    def stripe(self) -> FakeStripe:
+        """The twin's own fake Stripe (its `/stripe` API in process, e.g. to drain webhooks)."""
+        return self.app[STRIPE]
 
     def persona(self, project: str, name: str) -> dict[str, Any]:
         return self.personas[(project, name)]
