@@ -68,7 +68,7 @@ async def test_a_second_clean_twin_leaves_the_first_ones_mutants_faults_and_stri
 
 
 async def test_switching_mutants_on_one_twin_leaves_the_other_as_it_was(make_twin):
-    first, customer_id = await misbehaving_twin(make_twin)
+    first, _ = await misbehaving_twin(make_twin)
     second = await make_twin(TUTORHUB)
 
     status, _ = await second.call("POST", "/__twin/mutants", json={"active": ["envelope-status-lowercase"]})
