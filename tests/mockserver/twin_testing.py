@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
 from mockserver.keys import STRIPE
 from mockserver.stripe import FakeStripe
@@ -28,9 +28,9 @@ class Twin:
 
     @property
     def app(self) -> web.Application:
-        app = self.client.server.app
-        assert isinstance(app, web.Application)
-        return app
+        server = self.client.server
+        assert isinstance(server, TestServer)  # the twin's own app, not a raw handler
+        return server.app
 
     @property
     def stripe(self) -> FakeStripe:
