@@ -8,13 +8,14 @@ from __future__ import annotations
 import pytest
 import requests
 
-from contracts import scenarios as _scenarios  # noqa: F401  (registers the built-in scenarios)
 from contracts.generated import run_generated
 from contracts.pytest_plugin import find_service
+from contracts.registry import load_builtins
 from contracts.results import FAIL, PASS, Tally
 from contracts.scenarios.base import SCENARIOS, run_scenario
 from contracts.target import Target
 
+load_builtins()  # the parametrisation below lists them
 PROJECTS = ("tutorhub", "workforceos", "airbnb")
 
 

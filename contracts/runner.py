@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from . import scenarios as _scenarios  # noqa: F401  (registers the built-in scenarios)
 from .checks import REGISTRY
 from .cleanup import LeftBehind, Snapshot, sweep
 from .generated import run_generated
 from .generated_process import check_modules, run_generated_apart
 from .inventory import inventory
+from .registry import load_builtins
 from .results import FAIL, Report, RuleResult, Tally
 from .scenarios.base import SCENARIOS, run_scenario, selected
 from .target import ServiceTarget, Settings, Target
@@ -109,7 +109,9 @@ def coverage_gaps(target: Target, tally: Tally) -> dict[str, list[str]]:
 
 
 def verify(target: Target) -> Report:
-    """Run the suite on every service of `target` and answer the report."""
+    """Run the suite on every service of `target` and answer the report (with the built-in checks
+    and scenarios, and whatever plugins registered before)."""
+    load_builtins()
     started = time.perf_counter()
     settings = target.settings
     tally = Tally()

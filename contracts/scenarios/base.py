@@ -6,10 +6,10 @@ are reported as skipped, naming the failure. `ctx.skip(reason)` (or `ctx.require
 precondition the target cannot meet: every rule not yet judged is reported skipped with that
 reason — never passed. Teams add their own with the same decorator:
 
-    from contracts.scenarios import scenario
+    from contracts import ScenarioContext, scenario
 
     @scenario("myteam.enrollment-visible-to-tutor", projects=["tutorhub"], rules=["tutor-sees-it"])
-    def tutor_sees_enrollment(ctx):
+    def tutor_sees_enrollment(ctx: ScenarioContext) -> None:
         ...
 """
 
@@ -28,6 +28,7 @@ import requests
 
 from ..client import Api, Reply
 from ..results import FAIL, PASS, SKIP, RuleResult, Tally
+from ..spec import ServiceSpec
 from ..target import Identity, ServiceTarget, Settings
 
 Rules = tuple[str, ...] | Callable[[ServiceTarget], Iterable[str]]
@@ -91,7 +92,8 @@ class ScenarioContext:
     last_reply: Reply | None = None
 
     @property
-    def spec(self) -> Any:
+    def spec(self) -> ServiceSpec:
+        """The facts of the service's spec (operations, objects, filters)."""
         return self.target.spec
 
     # -- identities ------------------------------------------------------------------------------

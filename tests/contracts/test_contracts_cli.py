@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from contracts_testing import BIN, ROOT, post
+from contracts_testing import post
+from twin_process import BIN, ROOT
 
 
 def twin_verify(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
