@@ -21,7 +21,7 @@ def _csv(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `verify` command to the `twin` parser."""
     parser = subparsers.add_parser(
         "verify", help="run the conformance suite against a deployment or a twin",

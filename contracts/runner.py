@@ -137,10 +137,10 @@ def verify(target: Target) -> Report:
         for rule in inventory(service):
             if not rule.checked:
                 unchecked.setdefault(rule.guide, []).append(rule.statement)
-    services = {
+    services: dict[str, dict[str, object]] = {
         s.name: {"baseUrl": s.base_url, "spec": str(s.spec.path.name), "operations": list(s.spec.operations),
                  "identities": [i.describe() for i in s.identities.values() if i.token],
-                 "hooks": sorted(s.hooks), "generatedAs": (s.generated_identity().describe() if s.generated_identity() else None)}
+                 "hooks": sorted(s.hooks), "generatedAs": (g.describe() if (g := s.generated_identity()) else None)}
         for s in target.services
     }
     return Report(results=results, services=services, duration=time.perf_counter() - started, coverage_gaps=gaps, unchecked=unchecked,

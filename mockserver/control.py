@@ -5,6 +5,7 @@ and asks for a token when one is configured; large answers are streamed (streami
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +43,10 @@ async def _json(request: web.Request) -> Any:
         raise ApiError(400, "errMsg_invalidJsonBody", f"the body is not valid JSON: {error}") from None
 
 
-def _guarded(func):  # type: ignore[no-untyped-def]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _guarded(func: Handler) -> Handler:
     async def wrapper(request: web.Request) -> web.StreamResponse:
         try:
             return await func(request)

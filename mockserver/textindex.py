@@ -254,9 +254,9 @@ class TextIndex:
 
     def search(self, needles: Iterable[str], wants_null: bool = False) -> TextMatch:
         """The values holding any of the (lowercased) needles, plus unset ones with `wants_null`."""
-        found: list[Iterable[int]] = [(UNSET,)] if wants_null else []
+        found: list[Sequence[int]] = [(UNSET,)] if wants_null else []
         found += [self._matching(needle) for needle in needles]
-        if sum(len(f) for f in found) * DENSE < len(self.codes):  # type: ignore[arg-type]
+        if sum(len(f) for f in found) * DENSE < len(self.codes):
             return TextMatch(self, vids=set(chain.from_iterable(found)))
         mark = bytearray(len(self.strings))
         for vids in found:

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .markdown import guide_form, markdown_to_text
 from .model import (
@@ -313,7 +313,8 @@ class GuideParser:
             match = _RELATION_PROP_RE.match(self.lines[index].strip())
             if not match:
                 continue
-            target = kind = required = None
+            target = required = None
+            kind: Literal["parent", "sibling"] | None = None
             for offset in range(index + 1, min(index + 8, end)):
                 line = self.lines[offset].strip()
                 if _RELATION_PROP_RE.match(line):
@@ -458,9 +459,9 @@ class GuideParser:
             if not line.startswith("|") or line.startswith("| Parameter |") or line.startswith("|---"):
                 continue
             cells = split_row(line)
-            param = self._parameter(cells, index, api)
-            if param is not None:
-                params.append(param)
+            parsed = self._parameter(cells, index, api)
+            if parsed is not None:
+                params.append(parsed)
         if declared is not None and declared != len(params):
             self.warn(section, "parameter-count", f"{api}: says {declared} parameters, table has {len(params)}")
         return params

@@ -33,7 +33,7 @@ def normalize_type(raw: str) -> tuple[GuideType | None, bool]:
     """
     text = raw.strip().strip('"').strip("\\").strip('"')
     if text in KNOWN_TYPES:
-        return text, False  # type: ignore[return-value]
+        return text, False
     if text.lower() in _BY_LOWER:
         return _BY_LOWER[text.lower()], True
     close = difflib.get_close_matches(text.lower(), list(_BY_LOWER), n=1, cutoff=0.75)

@@ -22,7 +22,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import requests
 
@@ -32,6 +32,7 @@ from ..spec import ServiceSpec
 from ..target import Identity, ServiceTarget, Settings
 
 Rules = tuple[str, ...] | Callable[[ServiceTarget], Iterable[str]]
+T = TypeVar("T")
 
 
 class Skip(Exception):
@@ -170,7 +171,7 @@ class ScenarioContext:
         self._scratch["n"] = self._scratch.get("n", 0) + 1
         return f"{prefix}{self.run_id}{self._scratch['n']:02d}"
 
-    def wait_for(self, probe: Callable[[], Any], timeout: float | None = None, interval: float = 0.05) -> Any:
+    def wait_for(self, probe: Callable[[], T], timeout: float | None = None, interval: float = 0.05) -> T:
         """Poll `probe` until it answers something truthy or `timeout` passes; answers its last value."""
         deadline = time.monotonic() + (self.settings.payment_wait if timeout is None else timeout)
         value = probe()

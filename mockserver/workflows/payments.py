@@ -86,7 +86,8 @@ def _ensure_customer(ctx: Context, flow: PaymentFlow, stripe: Any) -> dict[str, 
     table = ctx.table(flow.customer_object)
     _, found = select(table, [exact("userId", [ctx.user_id])], 0, 1)
     if found:
-        return found[0]
+        existing: dict[str, Any] = found[0]
+        return existing
     user = ctx.foreign("user")
     profile = user.get(ctx.user_id) if user is not None else None
     customer = stripe.create_customer(email=(profile or {}).get("email"), name=(profile or {}).get("fullname"),
@@ -244,23 +245,26 @@ def callback_handler(flow: PaymentFlow, order_param: str) -> Handler:
         data = event.get("data")
         obj = data.get("object") if isinstance(data, dict) else None
         obj = obj if isinstance(obj, dict) else {}
-        metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        raw_metadata = obj.get("metadata")
+        metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
         order_id = metadata.get("orderId")
         if not order_id or metadata.get("service") not in (None, ctx.state.spec.slug) \
                 or metadata.get("object") not in (None, flow.order):
             # Stripe sends every event of the account to every endpoint (customer.created, another
             # service's payments, …): acknowledge it, or Stripe would retry it for nothing.
             return Result(data={}, presented=True, extra={"ignored": f"event {event.get('id')} concerns no {flow.order} of this service"})
-        order = ctx.table(flow.order).get(order_id) if isinstance(order_id, str) else None
-        if order is None:
+        live = ctx.table(flow.order).get(order_id) if isinstance(order_id, str) else None
+        if live is None:
             # Unknown, or deleted (and settled) meanwhile: nothing to update, and a retry would not help.
             return Result(data={}, presented=True, extra={"ignored": f"no live {flow.order} {order_id}"})
+        order = live
         seen = ctx.state.webhook_events
-        event_id = event.get("id")
+        event_id = str(event.get("id"))
         if event_id in seen:
             return Result(data=order, extra={"paymentResult": _result(ctx, flow, order, _payment_record(ctx, flow, order["id"]), None, None)})
         seen.add(event_id)
-        kind = event.get("type") if isinstance(event.get("type"), str) else ""
+        event_type = event.get("type")
+        kind = event_type if isinstance(event_type, str) else ""
         status = {
             "payment_intent.succeeded": "succeeded", "checkout.session.completed": "succeeded",
             "payment_intent.payment_failed": "requires_payment_method", "payment_intent.canceled": "canceled",
