@@ -6,6 +6,7 @@ business rule wraps a standard action, so there is one implementation of each st
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -315,7 +316,7 @@ async def shaped_answer(ctx: Context) -> Result:
 GENERIC = {"create": create, "get": get, "list": list_, "update": update, "delete": delete}
 
 
-def generic_handler(action: str):  # type: ignore[no-untyped-def]
+def generic_handler(action: str) -> Callable[[Context], Awaitable[Result]]:
     """The generic action for an operation's `action` (unknown actions behave like `get`)."""
     handler = GENERIC.get(action)
     if handler is None:

@@ -107,10 +107,10 @@ class OperationHandler:
             result = await self.action(ctx)
             status = op.status
             body = self._success(ctx, result, status, started)
-            if key is not None:
+            if key is not None and cache is not None:
                 kept = answer(stamp, status, identity.user_id, body, encode)
                 if kept is not None:
-                    cache.put(key, kept)  # type: ignore[union-attr]
+                    cache.put(key, kept)
         except ApiError as error:
             status = error.status
             body = envelope.error(error.status, error.message, error.detail, self.world.clock.now())
