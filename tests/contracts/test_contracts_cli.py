@@ -38,7 +38,7 @@ def test_list_shows_each_guides_rule_inventory_and_nothing_unchecked():
 
 def test_list_includes_what_plugins_register(tmp_path: Path):
     (tmp_path / "team_rules.py").write_text(
-        "from contracts.scenarios import scenario\n\n"
+        "from contracts import scenario\n\n"
         "@scenario('team.listed-rule', projects=['tutorhub'], rules=['holds'])\n"
         "def listed(ctx):\n"
         "    ctx.expect('holds', True, 'always')\n")
