@@ -9,6 +9,7 @@ twin keeps.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -16,7 +17,7 @@ from aiohttp import web
 from .stubs import Exchange, load
 
 
-def handler(exchange: Exchange):  # type: ignore[no-untyped-def]
+def handler(exchange: Exchange) -> Callable[[web.Request], Awaitable[web.Response]]:
     body = exchange.response.encode()
     status = exchange.status
 

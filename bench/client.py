@@ -71,7 +71,7 @@ def admin_token(client: Client, project: str) -> str:
     personas = client.json("GET", f"/__twin/personas?project={project}")["personas"]
     for persona in personas:
         if persona["role"] == "admin" and persona["project"] == project:
-            return persona["token"]
+            return str(persona["token"])
     raise RuntimeError(f"no admin persona in project {project!r}: {[p['role'] for p in personas]}")
 
 
@@ -80,7 +80,8 @@ def service(client: Client, slug: str | None = None) -> dict[str, Any]:
     services = client.json("GET", "/__twin/services")["services"]
     for item in services:
         if slug is None or item["slug"] == slug:
-            return item
+            found: dict[str, Any] = item
+            return found
     raise RuntimeError(f"no service {slug!r}: {[s['slug'] for s in services]}")
 
 

@@ -19,6 +19,7 @@ import urllib.request
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from . import tools
 
@@ -29,7 +30,7 @@ def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
 
 
 def rss_bytes(pid: int) -> int:
@@ -86,14 +87,14 @@ class Server:
         command = list(self.command)
         if self.cpu is not None:
             command = [tools.taskset(), "-c", str(self.cpu), *command]
-        log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL  # noqa: SIM115 - closed by the child's exit
+        log: BinaryIO | int = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL  # noqa: SIM115 - closed below
         tools.log(f"starting {self.name} on {self.url}" + (f" (cpu {self.cpu})" if self.cpu is not None else ""))
         self.process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, cwd=tools.ROOT, env={**os.environ, **self.env},
         )
-        if log is not subprocess.DEVNULL:
-            log.close()
+        if not isinstance(log, int):
+            log.close()  # the child holds its own copy
         self._wait_ready()
         return self
 

@@ -82,7 +82,7 @@ def _installed(package: str) -> bool:
     manifest = TOOLS / "node_modules" / name / "package.json"
     if not manifest.exists():
         return False
-    return json.loads(manifest.read_text()).get("version") == version
+    return bool(json.loads(manifest.read_text()).get("version") == version)
 
 
 def prism() -> Path:

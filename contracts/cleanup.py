@@ -35,7 +35,8 @@ def _readers(service: ServiceTarget) -> list[tuple[Identity, str | None]]:
     for identity in service.identities.values():
         if not identity.token:
             continue
-        for tenant in ([identity.tenant] if identity.tenant or not service.spec.tenant_header else tenants or [None]):
+        candidates: list[str | None] = [identity.tenant] if identity.tenant or not service.spec.tenant_header else [*tenants] or [None]
+        for tenant in candidates:
             key = (identity.role, tenant) if identity.role not in ("student", "guest", "host", "tutor", "tenantUser") \
                 else (identity.name, tenant)
             if key in seen:

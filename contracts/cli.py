@@ -7,7 +7,6 @@ cannot run (bad options, unreadable config, unreachable target).
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from pathlib import Path
 
@@ -22,7 +21,7 @@ def _csv(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `verify` command to the `twin` parser."""
     parser = subparsers.add_parser(
         "verify", help="run the conformance suite against a deployment or a twin",
@@ -78,14 +77,15 @@ def _settings(args: argparse.Namespace) -> dict[str, object]:
 def list_rules(spec_names: list[str] | None = None, unchecked_only: bool = False) -> str:
     """The rule inventory of each guide (every rule it states and the checks that hold it), then the
     registered checks and scenarios, for `twin verify --list`."""
-    from . import scenarios  # noqa: F401
     from .checks import REGISTRY
     from .client import STATEFUL_CHECKS
     from .inventory import render_inventory
+    from .registry import load_builtins
     from .scenarios.base import SCENARIOS
     from .spec import default_spec_paths, find_spec, load_spec
     from .target import ServiceTarget
 
+    load_builtins()
     paths = [find_spec(name) for name in spec_names] if spec_names else default_spec_paths()
     targets = [ServiceTarget(spec=load_spec(path), base_url="") for path in paths]
     lines = ["RULE INVENTORY (per guide: each rule it states, and what holds a backend to it)", "",
@@ -105,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     """Build the target, run the suite, write the reports; exit 0 only when every rule holds."""
     from specs.parser import GuideError
 
+    from .registry import load_plugins
     from .report import render_html, render_json, render_junit, render_text
     from .runner import verify
     from .spec import SpecFileError
@@ -112,8 +113,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
         # Plugins first: --list shows what they register too.
-        for module in [*config.get("plugins", []), *args.plugin]:
-            importlib.import_module(module)
+        load_plugins([*config.get("plugins", []), *args.plugin])
         if args.list:
             print(list_rules(args.spec or None, unchecked_only=args.unchecked))
             return 0

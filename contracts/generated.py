@@ -88,7 +88,7 @@ def schemathesis_config(service: ServiceTarget, settings: Settings) -> Any:
         if tenant:
             headers[service.spec.tenant_header] = tenant
     checks: dict[str, Any] = {name: {"enabled": name not in settings.exclude_checks} for name in BUILTIN_CHECKS}
-    phases = {name: {"enabled": name in settings.phases} for name in ("examples", "coverage", "fuzzing", "stateful")}
+    phases: dict[str, dict[str, Any]] = {name: {"enabled": name in settings.phases} for name in ("examples", "coverage", "fuzzing", "stateful")}
     phases["stateful"]["max-steps"] = settings.stateful_steps
     if "unsupported_method" in settings.exclude_checks:
         phases["coverage"]["unexpected-methods"] = []  # nobody judges those probes: do not send them

@@ -26,9 +26,15 @@ from typing import Any
 import pytest
 import requests
 
+from .registry import load_builtins
 from .results import Tally
 from .scenarios.base import Scenario, ScenarioContext, Skip, StopScenario
 from .target import ConfigError, ServiceTarget, Target, build_target, load_config
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The built-in response checks judge every call a test's context makes."""
+    load_builtins()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -8,17 +8,18 @@ from __future__ import annotations
 import pytest
 import requests
 
-from contracts import scenarios as _scenarios  # noqa: F401  (registers the built-in scenarios)
 from contracts.generated import run_generated
 from contracts.pytest_plugin import find_service
-from contracts.results import FAIL, PASS, Tally
+from contracts.registry import load_builtins
+from contracts.results import FAIL, PASS, RuleResult, Tally
 from contracts.scenarios.base import SCENARIOS, run_scenario
 from contracts.target import Target
 
+load_builtins()  # the parametrisation below lists them
 PROJECTS = ("tutorhub", "workforceos", "airbnb")
 
 
-def _verdict(results: list) -> None:
+def _verdict(results: list[RuleResult]) -> None:
     failed = [f"{r.operation or '-'} {r.rule}: {r.message.splitlines()[0] if r.message else ''}" for r in results if r.status == FAIL]
     if failed:
         pytest.fail("\n".join(failed), pytrace=False)

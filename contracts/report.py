@@ -14,12 +14,17 @@ SERVICE_LEVEL = "(service)"
 MARK = {PASS: "✓", FAIL: "✗", SKIP: "-"}
 
 
+def _strings(value: object) -> list[str]:
+    """A list of names from the report's loosely typed service info (empty when absent)."""
+    return [str(item) for item in value] if isinstance(value, list) else []
+
+
 def by_operation(report: Report, service: str) -> dict[str, list[RuleResult]]:
     """The service's results grouped by operation, in spec order (service-level ones last)."""
     groups: dict[str, list[RuleResult]] = defaultdict(list)
     for result in report.for_service(service):
         groups[result.operation or SERVICE_LEVEL].append(result)
-    order = list(report.services.get(service, {}).get("operations", []))  # type: ignore[arg-type]
+    order = _strings(report.services.get(service, {}).get("operations"))
     keys = [k for k in order if k in groups] + sorted(k for k in groups if k not in order and k != SERVICE_LEVEL)
     if SERVICE_LEVEL in groups:
         keys.append(SERVICE_LEVEL)
@@ -69,7 +74,7 @@ def render_text(report: Report, verbose: bool = False) -> str:
     lines = [f"twin verify: {summary_line(report)}", ""]
     for service, info in report.services.items():
         lines.append(f"{service}  {info.get('baseUrl')}")
-        lines.append(f"  identities: {', '.join(info.get('identities') or []) or 'none'}; Schemathesis calls as {info.get('generatedAs')}")
+        lines.append(f"  identities: {', '.join(_strings(info.get('identities'))) or 'none'}; Schemathesis calls as {info.get('generatedAs')}")
         if report.durations.get(service):
             lines.append(f"  time: {report.layer_durations(service)}")
         for operation, results in by_operation(report, service).items():
@@ -245,7 +250,7 @@ def render_html(report: Report) -> str:
     out.append("<h2>Every rule, per service and operation</h2><label><input type='checkbox' id='hidepass'> hide passed rules</label>")
     for service, info in report.services.items():
         out.append(f"<h2>{esc(service)}</h2><p>{esc(str(info.get('baseUrl')))} — identities: "
-                   f"{esc(', '.join(info.get('identities') or []))}; Schemathesis as {esc(str(info.get('generatedAs')))}"
+                   f"{esc(', '.join(_strings(info.get('identities'))))}; Schemathesis as {esc(str(info.get('generatedAs')))}"
                    + (f"<br>time: {esc(report.layer_durations(service))}" if report.durations.get(service) else "") + "</p>")
         for operation, results in by_operation(report, service).items():
             c = _counts(results)

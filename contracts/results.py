@@ -55,7 +55,7 @@ class Ledger:
 
     def seen(self, service: str, record: dict[str, Any]) -> dict[str, Any] | None:
         """Remember the system fields of `record` as now answered; answer how they were last seen (None: new)."""
-        state = {k: record[k] for k in ("_owner", "createdAt", "updatedAt", "recordVersion", "isActive") if k in record}
+        state: dict[str, Any] = {k: record[k] for k in ("_owner", "createdAt", "updatedAt", "recordVersion", "isActive") if k in record}
         with self._lock:
             before = self._states.get((service, record["id"]))
             self._states[(service, record["id"])] = state

@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from . import scenarios as _scenarios  # noqa: F401  (registers the built-in scenarios)
 from .checks import REGISTRY
 from .cleanup import LeftBehind, Snapshot, sweep
 from .generated import run_generated
 from .generated_process import check_modules, run_generated_apart
 from .inventory import inventory
+from .registry import load_builtins
 from .results import FAIL, Report, RuleResult, Tally
 from .scenarios.base import SCENARIOS, run_scenario, selected
 from .target import ServiceTarget, Settings, Target
@@ -109,7 +109,9 @@ def coverage_gaps(target: Target, tally: Tally) -> dict[str, list[str]]:
 
 
 def verify(target: Target) -> Report:
-    """Run the suite on every service of `target` and answer the report."""
+    """Run the suite on every service of `target` and answer the report (with the built-in checks
+    and scenarios, and whatever plugins registered before)."""
+    load_builtins()
     started = time.perf_counter()
     settings = target.settings
     tally = Tally()
@@ -135,10 +137,10 @@ def verify(target: Target) -> Report:
         for rule in inventory(service):
             if not rule.checked:
                 unchecked.setdefault(rule.guide, []).append(rule.statement)
-    services = {
+    services: dict[str, dict[str, object]] = {
         s.name: {"baseUrl": s.base_url, "spec": str(s.spec.path.name), "operations": list(s.spec.operations),
                  "identities": [i.describe() for i in s.identities.values() if i.token],
-                 "hooks": sorted(s.hooks), "generatedAs": (s.generated_identity().describe() if s.generated_identity() else None)}
+                 "hooks": sorted(s.hooks), "generatedAs": (g.describe() if (g := s.generated_identity()) else None)}
         for s in target.services
     }
     return Report(results=results, services=services, duration=time.perf_counter() - started, coverage_gaps=gaps, unchecked=unchecked,

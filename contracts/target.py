@@ -156,8 +156,8 @@ class ServiceTarget:
         if hook is not None:
             answer = hook.call(session)
             if isinstance(answer, dict):  # {"records": […]}, {"data": […]} or a guide envelope naming its dataName
-                name = answer.get("dataName")
-                answer = answer.get("records", answer.get("data", answer.get(name, []) if isinstance(name, str) else []))
+                data_name = answer.get("dataName")
+                answer = answer.get("records", answer.get("data", answer.get(data_name, []) if isinstance(data_name, str) else []))
             return [r for r in answer or [] if isinstance(r, dict)]
         data = self.data.get(name)
         return [r for r in data if isinstance(r, dict)] if isinstance(data, list) else None
@@ -234,7 +234,8 @@ def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping")
-    return _expand(data, os.environ if env is None else env)
+    expanded: dict[str, Any] = _expand(data, os.environ if env is None else env)
+    return expanded
 
 
 def _role_of(project: str, key: str) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from .stripe.objects import DEFAULT_HISTORY
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `serve` command to the `twin` parser."""
     parser = subparsers.add_parser("serve", help="run the stateful mock of every service")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

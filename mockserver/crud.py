@@ -6,6 +6,7 @@ business rule wraps a standard action, so there is one implementation of each st
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -86,7 +87,7 @@ def new_record(ctx: Context, values: dict[str, Any], obj: DataObjectSpec | None 
             rel = obj.relation(name)
             value = ctx.user_id if rel is None or rel["target"] == "user" else None
         elif f.type == "Enum":
-            value = (options(f.prop) or [None])[0]
+            value = next(iter(options(f.prop)), None)
         elif f.type == "Date":
             value = now
         else:
@@ -142,7 +143,7 @@ def _holds(ctx: Context, table: Table, obj: DataObjectSpec | None, rid: Any) -> 
 def _same_tenant(ctx: Context, obj: DataObjectSpec, record: dict[str, Any]) -> bool:
     if obj.tenant_field is None or ctx.company is None or ctx.world.mutants.is_active(TENANT_LEAK):
         return True
-    return record.get(obj.tenant_field) == ctx.company["id"]
+    return bool(record.get(obj.tenant_field) == ctx.company["id"])
 
 
 def tenant_conditions(ctx: Context, obj: DataObjectSpec | None = None) -> list[Condition]:
@@ -209,7 +210,8 @@ def _callers_own(ctx: Context, obj: DataObjectSpec) -> dict[str, Any]:
     _, found = select(ctx.table(obj.name), conditions, max(total - 1, 0), 1)
     if not found:
         raise not_found(f"errMsg_{obj.name}NotFound", f"this {ctx.role} has no {obj.name} yet")
-    return found[0]
+    latest: dict[str, Any] = found[0]
+    return latest
 
 
 def save(ctx: Context, record: dict[str, Any], changes: dict[str, Any], obj: DataObjectSpec | None = None) -> dict[str, Any]:
@@ -314,7 +316,7 @@ async def shaped_answer(ctx: Context) -> Result:
 GENERIC = {"create": create, "get": get, "list": list_, "update": update, "delete": delete}
 
 
-def generic_handler(action: str):  # type: ignore[no-untyped-def]
+def generic_handler(action: str) -> Callable[[Context], Awaitable[Result]]:
     """The generic action for an operation's `action` (unknown actions behave like `get`)."""
     handler = GENERIC.get(action)
     if handler is None:

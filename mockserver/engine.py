@@ -108,10 +108,10 @@ class OperationHandler:
             result = await self.action(ctx)
             status = op.status
             body = self._success(ctx, result, status, started)
-            if key is not None:
+            if key is not None and cache is not None:
                 kept = answer(stamp, status, identity.user_id, body, encode)
                 if kept is not None:
-                    cache.put(key, kept)  # type: ignore[union-attr]
+                    cache.put(key, kept)
         except ApiError as error:
             status = error.status
             body = envelope.error(error.status, error.message, error.detail, self.world.clock.now())
@@ -196,7 +196,7 @@ class OperationHandler:
                 page_number = param.parse(raw)
             elif raw and name == "pageRowCount":
                 page_size = param.parse(raw)
-        raw, body = await self._body(request) if op.body is not None or request.body_exists else (b"", {})
+        raw_body, body = await self._body(request) if op.body is not None or request.body_exists else (b"", {})
         if identity.role != "system":
             # What a body may change: one rule for every operation (bodyrule.py). A signed webhook's
             # body is Stripe's event, read whole by its handler.
@@ -205,7 +205,7 @@ class OperationHandler:
         return Context(
             world=self.world, state=self.state, op=op, workflow=self.workflow, identity=identity, company=company,
             path=path, query=query, filters=filters, body=body, page_number=page_number, page_size=page_size,
-            now=self.world.clock.now(), app=request.app, headers=request.headers, raw_body=raw, ignored=ignored,
+            now=self.world.clock.now(), app=request.app, headers=request.headers, raw_body=raw_body, ignored=ignored,
         )
 
     def _ignored(self, request: web.Request) -> list[dict[str, Any]]:

@@ -21,8 +21,8 @@ from typing import Any
 
 from .clock import isoformat
 from .errors import ApiError
-from .store import Table, index_key, text_key
-from .textindex import TextMatch
+from .store import Table, index_key
+from .textindex import TextMatch, text_key
 
 Predicate = Callable[[dict[str, Any]], bool]
 Test = Callable[[Any], bool]
@@ -117,6 +117,8 @@ def date_range(value: str, now: datetime) -> tuple[str | None, str | None]:
     month = today.replace(day=1)
     next_month = (month + timedelta(days=32)).replace(day=1)
     day = timedelta(days=1)
+    start: datetime | None
+    end: datetime | None
     if value == "$today":
         start, end = today, today + day
     elif value == "$ltoday":
@@ -226,8 +228,8 @@ def select(
         # Index buckets and text matches hold active records only; the smallest set leads.
         lead = planned[0][2]
         slots = lead.slots() if isinstance(lead, TextMatch) else lead
-        for _, _, found in planned[1:]:
-            slots = found.filter(slots) if isinstance(found, TextMatch) else _intersect(slots, found)
+        for _, _, narrower in planned[1:]:
+            slots = narrower.filter(slots) if isinstance(narrower, TextMatch) else _intersect(slots, narrower)
     else:
         # None stands for every slot (valid while no record is soft-deleted).
         slots = None if table.all_active else table.positions()

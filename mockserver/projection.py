@@ -37,7 +37,7 @@ def _hop_target(ctx: Context, prop: str) -> str:
     for obj in ctx.state.spec.data_objects.values():
         rel = obj.relation(prop)
         if rel is not None:
-            return rel["target"]
+            return str(rel["target"])
     return prop
 
 

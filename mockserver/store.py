@@ -210,7 +210,8 @@ class Table:
         slot = self._slots.get(rid)
         if slot is None or not (include_inactive or self._live[slot]):
             return None
-        return orjson.loads(self._blobs[slot])
+        record: dict[str, Any] = orjson.loads(self._blobs[slot])
+        return record
 
     def scan(self) -> Iterator[dict[str, Any]]:
         """Every active record in creation order."""

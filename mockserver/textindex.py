@@ -31,9 +31,9 @@ from __future__ import annotations
 import heapq
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from itertools import chain, islice
-from typing import Any, overload
+from typing import Any, cast, overload
 
 import orjson
 
@@ -145,6 +145,9 @@ class TextIndex:
     def __init__(self, field: str, live: bytearray) -> None:
         self.field = field
         self.live = live  # the table's: slot -> 1 while the record is active
+        self._empty()
+
+    def _empty(self) -> None:
         self.codes = array("I")  # slot -> vid
         self.strings: list[str | None] = [None]  # vid -> text
         self.vids: dict[str, int] = {}  # text -> vid
@@ -182,7 +185,7 @@ class TextIndex:
 
     def clear(self) -> None:
         """Forget every record."""
-        self.__init__(self.field, self.live)  # type: ignore[misc]
+        self._empty()
 
     def load(self, texts: Iterable[str | None]) -> None:
         """Index the texts of slots 0, 1, … from scratch."""
@@ -254,9 +257,9 @@ class TextIndex:
 
     def search(self, needles: Iterable[str], wants_null: bool = False) -> TextMatch:
         """The values holding any of the (lowercased) needles, plus unset ones with `wants_null`."""
-        found: list[Iterable[int]] = [(UNSET,)] if wants_null else []
+        found: list[Sequence[int]] = [(UNSET,)] if wants_null else []
         found += [self._matching(needle) for needle in needles]
-        if sum(len(f) for f in found) * DENSE < len(self.codes):  # type: ignore[arg-type]
+        if sum(len(f) for f in found) * DENSE < len(self.codes):
             return TextMatch(self, vids=set(chain.from_iterable(found)))
         mark = bytearray(len(self.strings))
         for vids in found:
@@ -265,7 +268,9 @@ class TextIndex:
         return TextMatch(self, mark=mark)
 
     def _matching(self, needle: str) -> Sequence[int]:
-        strings = self.strings
+        # Only vid 0 (unset) has no text, and it is never a candidate below (postings and `short` hold
+        # vids of texts; the scan starts at 1).
+        strings = cast("list[str]", self.strings)
         if len(needle) >= 3:
             postings = []
             for gram in trigrams(needle):
@@ -278,18 +283,18 @@ class TextIndex:
                 return postings[0]  # the trigram itself: every value in its posting holds it
             # Narrow with the other short postings first (integers in arrays: cheap, cache-friendly),
             # then check the few candidates left against their texts.
-            candidates: Iterable[int] = postings[0]
+            candidates: Collection[int] = postings[0]
             for posting in postings[1:]:
-                if len(candidates) <= NARROW:  # type: ignore[arg-type]
+                if len(candidates) <= NARROW:
                     break
                 candidates = set(candidates).intersection(posting)
-            return [vid for vid in candidates if needle in strings[vid]]  # type: ignore[operator]
+            return [vid for vid in candidates if needle in strings[vid]]
         # Under 3 characters: every text of 3+ characters holding the needle has a trigram holding it.
         keys = [posting for gram, posting in self.grams.items() if needle in gram]
         if sum(len(p) for p in keys) > len(strings):
-            return [vid for vid in range(1, len(strings)) if needle in strings[vid]]  # type: ignore[operator]
+            return [vid for vid in range(1, len(strings)) if needle in strings[vid]]
         found = set(chain.from_iterable(keys))
-        found.update(vid for vid in self.short if needle in strings[vid])  # type: ignore[operator]
+        found.update(vid for vid in self.short if needle in strings[vid])
         return list(found)
 
     def marked_slots(self, mark: bytearray) -> list[int]:

@@ -310,10 +310,11 @@ class World:
                 self.projects[persona.project].personas.append(persona)
                 self.auth.add_persona(persona)
         passwords = data.get("passwords")
-        for persona in list(self.personas()) if isinstance(passwords, dict) else []:
-            password = passwords.get(f"{persona.project}:{persona.name}")  # type: ignore[union-attr]
-            if isinstance(password, str):
-                self.set_password(persona, password)
+        if isinstance(passwords, dict):
+            for persona in list(self.personas()):
+                password = passwords.get(f"{persona.project}:{persona.name}")
+                if isinstance(password, str):
+                    self.set_password(persona, password)
         self.sessions.restore(data.get("sessions") or [])
         self.auth_revision += 1
 

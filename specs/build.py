@@ -209,7 +209,8 @@ def _load_yaml(text: str) -> Any:
 def load_spec(path: str | Path) -> dict[str, Any]:
     """Read one spec file (YAML or JSON) into a dict."""
     with open(path, encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=_LOADER)
+        document: dict[str, Any] = yaml.load(handle, Loader=_LOADER)
+    return document
 
 
 def default_spec_paths() -> list[Path]:

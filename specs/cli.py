@@ -10,7 +10,7 @@ from .build import OPENAPI_DIR, BuildResult, build, build_project, validate
 from .parser import GuideError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `specs` command to the `twin` parser."""
     parser = subparsers.add_parser("specs", help="derive OpenAPI specs from the guides")
     sub = parser.add_subparsers(dest="specs_command", required=True)

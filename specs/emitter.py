@@ -59,7 +59,7 @@ def scalar_schema(type_: GuideType, *, enum: list[str] | None = None, id_format:
     """The JSON Schema of one value of a guide type."""
     if type_ == "Enum":
         return {"type": "string", "enum": list(enum)} if enum else {"type": "string"}
-    return {
+    schemas: dict[str, dict[str, Any]] = {
         "ID": dict(UUID_VALUE) if id_format else {"type": "string"},
         "String": {"type": "string"},
         "Text": {"type": "string"},
@@ -70,7 +70,8 @@ def scalar_schema(type_: GuideType, *, enum: list[str] | None = None, id_format:
         "Date": dict(DATETIME_VALUE),
         # Free-form: an open object, so generators type it as a map instead of an empty object.
         "Object": {"type": "object", "additionalProperties": True},
-    }[type_]
+    }
+    return schemas[type_]
 
 
 def nullable(schema: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 GuideType = Literal["ID", "String", "Text", "Integer", "Double", "Boolean", "Date", "Enum", "Object", "Number"]
 Location = Literal["path", "query", "body", "header"]
 CrudRole = Literal["create", "update", "delete", "get", "list"]
+FilterMatch = Literal["exact", "partial", "enum", "date", "any"]
 
 
 class GuideWarning(BaseModel):
@@ -87,7 +88,7 @@ class FilterParam(BaseModel):
     name: str
     type: GuideType
     description: str = ""
-    match: Literal["exact", "partial", "enum", "date", "any"]
+    match: FilterMatch
     case_insensitive: bool = False
     multiple: bool = True
     null: bool = True

@@ -13,13 +13,14 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .markdown import guide_form, markdown_to_text
 from .model import (
     Api,
     CrudRole,
     DataObject,
+    FilterMatch,
     FilterParam,
     GuideType,
     GuideWarning,
@@ -313,7 +314,8 @@ class GuideParser:
             match = _RELATION_PROP_RE.match(self.lines[index].strip())
             if not match:
                 continue
-            target = kind = required = None
+            target = required = None
+            kind: Literal["parent", "sibling"] | None = None
             for offset in range(index + 1, min(index + 8, end)):
                 line = self.lines[offset].strip()
                 if _RELATION_PROP_RE.match(line):
@@ -383,15 +385,18 @@ class GuideParser:
         if name_index < 0:
             self.warn(route_index, "api-without-name", f"API {self.lines[title]!r} names no controller; skipped")
             return None, route_index + 1
-        name = _API_NAME_RE.match(self.lines[name_index].strip()).group("name")  # type: ignore[union-attr]
+        name_match = _API_NAME_RE.match(self.lines[name_index].strip())
+        assert name_match is not None  # find() chose this line because it matches
+        name = name_match.group("name")
         route_line, route = self.lines.next_text(name_index, stop)
         method_index = self.lines.find(lambda line: bool(_METHOD_RE.search(line)), route_index, stop)
         method = "GET"
         if method_index >= 0:
             match = _METHOD_RE.search(self.lines[method_index])
-            method = match.group("method")  # type: ignore[union-attr]
-            if match.group("route") != route:  # type: ignore[union-attr]
-                self.warn(method_index, "route-mismatch", f"{name}: request line says {match.group('route')}, route says {route}")  # type: ignore[union-attr]
+            assert match is not None  # find() chose this line because it matches
+            method = match.group("method")
+            if match.group("route") != route:
+                self.warn(method_index, "route-mismatch", f"{name}: request line says {match.group('route')}, route says {route}")
         else:
             self.warn(route_index, "no-method", f"{name}: no 'REST controller with the path METHOD' line; assuming GET")
         static = re.sub(r":\w+", "", route)
@@ -458,9 +463,9 @@ class GuideParser:
             if not line.startswith("|") or line.startswith("| Parameter |") or line.startswith("|---"):
                 continue
             cells = split_row(line)
-            param = self._parameter(cells, index, api)
-            if param is not None:
-                params.append(param)
+            parsed = self._parameter(cells, index, api)
+            if parsed is not None:
+                params.append(parsed)
         if declared is not None and declared != len(params):
             self.warn(section, "parameter-count", f"{api}: says {declared} parameters, table has {len(params)}")
         return params
@@ -483,7 +488,7 @@ class GuideParser:
         if match.group("name") != cells[0]:
             self.warn(index, "population-name", f"{api}: parameter {cells[0]} is populated from {match.group('name')}")
         return Parameter(
-            name=cells[0], type=type_, required=bool(required), location=LOCATIONS[match.group(1)],  # type: ignore[arg-type]
+            name=cells[0], type=type_, required=bool(required), location=LOCATIONS[match.group(1)],
         )
 
     def _filters(self, start: int, stop: int, api: str) -> list[FilterParam]:
@@ -730,11 +735,12 @@ def _action_from_verb(verb: str, method: str) -> str:
 
 def _filter(name: str, type_: GuideType, description: str, text: str) -> FilterParam:
     partial = "partial match" in text
-    match = {"ID": "exact", "Enum": "enum", "Date": "date"}.get(type_, "partial" if partial else "exact")
+    by_type: dict[str, FilterMatch] = {"ID": "exact", "Enum": "enum", "Date": "date"}
+    match: FilterMatch = by_type.get(type_, "partial" if partial else "exact")
     if type_ == "Object":
         match = "any"
     return FilterParam(
-        name=name, type=type_, description=description, match=match,  # type: ignore[arg-type]
+        name=name, type=type_, description=description, match=match,
         case_insensitive="case-insensitive" in text, multiple="Multiple" in text, null="Null" in text,
         specials=_SPECIAL_RE.findall(text) if type_ == "Date" else [],
     )

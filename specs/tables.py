@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from .model import GuideType
+from .model import GuideType, Location
 
 KNOWN_TYPES: tuple[GuideType, ...] = (
     "ID", "String", "Text", "Integer", "Double", "Boolean", "Date", "Enum", "Object", "Number",
@@ -13,7 +13,7 @@ KNOWN_TYPES: tuple[GuideType, ...] = (
 _BY_LOWER = {t.lower(): t for t in KNOWN_TYPES}
 
 POPULATION_RE = re.compile(r"request\.(params|query|body|headers?)\?\.\[[“\"'](?P<name>[^”\"']+)[”\"']\]")
-LOCATIONS = {"params": "path", "query": "query", "body": "body", "header": "header", "headers": "header"}
+LOCATIONS: dict[str, Location] = {"params": "path", "query": "query", "body": "body", "header": "header", "headers": "header"}
 
 
 def split_row(line: str) -> list[str]:
@@ -33,7 +33,7 @@ def normalize_type(raw: str) -> tuple[GuideType | None, bool]:
     """
     text = raw.strip().strip('"').strip("\\").strip('"')
     if text in KNOWN_TYPES:
-        return text, False  # type: ignore[return-value]
+        return text, False
     if text.lower() in _BY_LOWER:
         return _BY_LOWER[text.lower()], True
     close = difflib.get_close_matches(text.lower(), list(_BY_LOWER), n=1, cutoff=0.75)

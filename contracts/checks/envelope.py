@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .base import NOT_APPLICABLE, Exchange, Problems, is_int, is_number, response_check
+from .base import NOT_APPLICABLE, CheckFailed, Exchange, Problems, is_int, is_number, response_check
 
 
 def _success_json(exchange: Exchange) -> bool:
@@ -85,8 +85,7 @@ def list_paging(exchange: Exchange) -> bool | None:
     problems = Problems()
     paging = body.get("paging")
     if not isinstance(paging, dict):
-        problems.add(f"paging is {paging!r}, expected an object")
-        problems.raise_if_any()
+        raise CheckFailed(f"paging is {paging!r}, expected an object")
     values = {}
     for key in ("pageNumber", "pageRowCount", "totalRowCount", "pageCount"):
         value = paging.get(key, "<missing>")

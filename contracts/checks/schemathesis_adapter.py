@@ -13,6 +13,7 @@ from typing import Any
 
 import schemathesis
 
+from ..registry import load_builtins
 from ..spec import ServiceSpec, parse_spec
 from .base import REGISTRY, Check, Exchange
 
@@ -62,7 +63,8 @@ def _adapt(check: Check) -> Any:
 
 
 def register() -> list[str]:
-    """Register every rule of `REGISTRY` with Schemathesis; answers their names."""
+    """Register every rule of `REGISTRY` (the built-ins loaded first) with Schemathesis; answers their names."""
+    load_builtins()
     for name, check in REGISTRY.items():
         if name not in _REGISTERED:
             _REGISTERED[name] = schemathesis.check(_adapt(check))

@@ -6,10 +6,10 @@ are reported as skipped, naming the failure. `ctx.skip(reason)` (or `ctx.require
 precondition the target cannot meet: every rule not yet judged is reported skipped with that
 reason — never passed. Teams add their own with the same decorator:
 
-    from contracts.scenarios import scenario
+    from contracts import ScenarioContext, scenario
 
     @scenario("myteam.enrollment-visible-to-tutor", projects=["tutorhub"], rules=["tutor-sees-it"])
-    def tutor_sees_enrollment(ctx):
+    def tutor_sees_enrollment(ctx: ScenarioContext) -> None:
         ...
 """
 
@@ -22,15 +22,17 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import requests
 
 from ..client import Api, Reply
 from ..results import FAIL, PASS, SKIP, RuleResult, Tally
+from ..spec import ServiceSpec
 from ..target import Identity, ServiceTarget, Settings
 
 Rules = tuple[str, ...] | Callable[[ServiceTarget], Iterable[str]]
+T = TypeVar("T")
 
 
 class Skip(Exception):
@@ -91,7 +93,8 @@ class ScenarioContext:
     last_reply: Reply | None = None
 
     @property
-    def spec(self) -> Any:
+    def spec(self) -> ServiceSpec:
+        """The facts of the service's spec (operations, objects, filters)."""
         return self.target.spec
 
     # -- identities ------------------------------------------------------------------------------
@@ -168,7 +171,7 @@ class ScenarioContext:
         self._scratch["n"] = self._scratch.get("n", 0) + 1
         return f"{prefix}{self.run_id}{self._scratch['n']:02d}"
 
-    def wait_for(self, probe: Callable[[], Any], timeout: float | None = None, interval: float = 0.05) -> Any:
+    def wait_for(self, probe: Callable[[], T], timeout: float | None = None, interval: float = 0.05) -> T:
         """Poll `probe` until it answers something truthy or `timeout` passes; answers its last value."""
         deadline = time.monotonic() + (self.settings.payment_wait if timeout is None else timeout)
         value = probe()

@@ -280,9 +280,9 @@ def _create(ctx: ScenarioContext, pool: Pool, obj: str) -> None:
         target = relation.get("target")
         if target in ctx.spec.objects and target != obj and not pool.records(str(target), False):
             _create(ctx, pool, str(target))
-    reply = _attempt(ctx, pool, ctx.spec.op(create_api))
-    if reply is not None and isinstance(reply.data, dict):
-        pool.add(obj, reply.data, own=True)
+    made = _attempt(ctx, pool, ctx.spec.op(create_api))
+    if made is not None and isinstance(made.data, dict):
+        pool.add(obj, made.data, own=True)
 
 
 def _create_as(ctx: ScenarioContext, pool: Pool, obj: str, identity: Identity) -> dict[str, Any] | None:

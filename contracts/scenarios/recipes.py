@@ -27,7 +27,7 @@ class Recipe:
     update: UpdateFactory | None = None  # (ctx, record, unique token) → update body
     echo: tuple[str, ...] = ()  # body fields that must come back exactly as sent
     tenant_of: str | None = None  # identity whose tenant codename platform actors send
-    prepare: Callable[[ScenarioContext], None] | None = None  # checks preconditions (ctx.skip when unmet)
+    prepare: Callable[[ScenarioContext], Any] | None = None  # checks preconditions (ctx.skip when unmet)
 
 
 RECIPES: dict[str, list[Recipe]] = {}
@@ -65,7 +65,7 @@ def same_value(sent: Any, got: Any) -> bool:
         return len(sent) == len(got) and all(same_value(x, y) for x, y in zip(sent, got, strict=True))
     if isinstance(sent, dict) and isinstance(got, dict):
         return sent.keys() == got.keys() and all(same_value(sent[k], got[k]) for k in sent)
-    return sent == got
+    return bool(sent == got)
 
 
 def differences(expected: dict[str, Any], got: dict[str, Any], keys: list[str] | tuple[str, ...]) -> list[str]:

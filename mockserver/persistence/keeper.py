@@ -46,7 +46,7 @@ STRIPE_STORE_TABLES = ("customers", "payment_methods", "payment_intents", "charg
                        "checkout_sessions", "line_items", "session_intent_data", "events", "cards")
 
 
-class TrackedDict(dict):  # type: ignore[type-arg]
+class TrackedDict(dict[Any, Any]):
     """A dict that notes in `marks` every key written, removed or looked up, and in `cleared` its
     kind when it is emptied. (A looked-up Stripe object may be changed in place by its caller.)"""
 

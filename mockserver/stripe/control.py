@@ -70,7 +70,7 @@ def window(items: list[Any], query: Mapping[str, str], default: int = 100) -> tu
 
 
 def _id(item: Any) -> str:
-    return item["id"] if isinstance(item, dict) else item.id
+    return str(item["id"] if isinstance(item, dict) else item.id)
 
 
 def _text(data: dict[str, Any], key: str, default: str | None = None) -> str | None:

@@ -19,12 +19,13 @@ def new_event(store: Store, event_type: str, obj: dict[str, Any], previous: dict
     data: dict[str, Any] = {"object": obj}
     if previous:
         data["previous_attributes"] = previous
-    event = {
-        "id": store.ids.new("evt"), "object": "event", "api_version": API_VERSION, "created": store.now(),
+    event_id = store.ids.new("evt")
+    event: dict[str, Any] = {
+        "id": event_id, "object": "event", "api_version": API_VERSION, "created": store.now(),
         "data": data, "livemode": False, "pending_webhooks": 0,
         "request": dict(REQUEST.get() or {"id": None, "idempotency_key": None}), "type": event_type,
     }
-    store.events[event["id"]] = event
+    store.events[event_id] = event
     return event
 
 

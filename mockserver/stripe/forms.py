@@ -46,7 +46,8 @@ def decode(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
                     raise InvalidRequest(f"Invalid hash for {key}: {parts[0]} is also given as a plain value.",
                                          param=key)
                 node = child
-    return _listify(root)
+    nested: dict[str, Any] = _listify(root)
+    return nested
 
 
 def _listify(value: Any) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import string
+from typing import Any
 
 _ALPHABET = string.ascii_letters + string.digits
 # Lengths of the random part, roughly as Stripe's test-mode ids look.
@@ -22,13 +23,13 @@ class IdFactory:
         """Start the sequence over from the seed."""
         self._random = random.Random(self.seed)
 
-    def getstate(self) -> object:
+    def getstate(self) -> tuple[Any, ...]:
         """The generator's position (for the persistence layer)."""
         return self._random.getstate()
 
-    def setstate(self, state: object) -> None:
+    def setstate(self, state: tuple[Any, ...]) -> None:
         """Continue from a position `getstate` returned."""
-        self._random.setstate(state)  # type: ignore[arg-type]
+        self._random.setstate(state)
 
     def token(self, length: int = _DEFAULT_LENGTH) -> str:
         """A random run of letters and digits."""

@@ -254,13 +254,13 @@ def _charge(store: Store, intent: dict[str, Any], declined: Outcome | None) -> d
         "billing_details": snapshot(method["billing_details"]), "calculated_statement_descriptor": "TWIN",
         "captured": ok, "created": store.now(), "currency": intent["currency"], "customer": intent["customer"],
         "description": intent["description"], "disputed": False,
-        "failure_code": None if ok else declined.code, "failure_message": None if ok else declined.message,
+        "failure_code": declined.code if declined else None, "failure_message": declined.message if declined else None,
         "livemode": False,
         # Stripe copies the intent's metadata onto its charges; webhook consumers rely on it.
         "metadata": dict(intent["metadata"]),
         "outcome": ({"network_status": "approved_by_network", "reason": None, "risk_level": "normal",
                      "seller_message": "Payment complete.", "type": "authorized"} if ok else
-                    {"network_status": "declined_by_network", "reason": declined.decline_code,
+                    {"network_status": "declined_by_network", "reason": declined.decline_code if declined else None,
                      "risk_level": "normal", "seller_message": "The bank did not return any further details with "
                      "this decline.", "type": "issuer_declined"}),
         "paid": ok, "payment_intent": intent["id"], "payment_method": method["id"],

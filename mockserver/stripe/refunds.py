@@ -22,10 +22,11 @@ def _charge_to_refund(store: Store, p: Params) -> dict[str, Any]:
             raise invalid("charge", f"Charge {charge_id} does not belong to PaymentIntent {intent_id}.")
     else:
         intent = store.get(intent_id, "payment_intent", kind="pi")
-        charge = store.charges.get(intent["latest_charge"] or "")
-        if intent["status"] != "succeeded" or charge is None:
+        latest = store.charges.get(intent["latest_charge"] or "")
+        if intent["status"] != "succeeded" or latest is None:
             raise unexpected_state("payment_intent", f"This PaymentIntent ({intent_id}) does not have a successful "
                                    "charge to refund.", param="payment_intent")
+        charge = latest
     if charge["status"] != "succeeded":
         raise invalid("charge", f"Charge {charge['id']} has not succeeded, so it cannot be refunded.")
     return charge

@@ -191,7 +191,7 @@ def _currency(ctx: Context) -> str:
     currency = ctx.body["currency"]
     if len(currency) != 3 or not currency.isalpha():
         raise bad_request("errMsg_currencyIsNotAValidCurrencyCode", f"currency: {currency!r} is not a 3-letter ISO code")
-    return currency.upper()
+    return str(currency).upper()
 
 
 def _price(listing: dict[str, Any], check_in: datetime, check_out: datetime) -> float:
@@ -242,7 +242,8 @@ def _sys_payment(ctx: Context, reservation_id: str) -> dict[str, Any] | None:
 
 def _intent(ctx: Context, intent_id: str) -> dict[str, Any] | None:
     try:
-        return gateway(ctx).retrieve_payment_intent(intent_id)
+        intent: dict[str, Any] = gateway(ctx).retrieve_payment_intent(intent_id)
+        return intent
     except LookupError:
         return None
 
@@ -350,7 +351,7 @@ def _transition(ctx: Context, reservation: dict[str, Any], status: str) -> dict[
 async def update_reservation(ctx: Context) -> Result:
     """`PATCH /v1/reservations/{id}`: a party of the reservation changes its status or iCal fields."""
     reservation = find_one(ctx)
-    changes = {k: ctx.body[k] for k in ("iCalExportUrl", "iCalImportSource") if k in ctx.body}
+    changes: dict[str, Any] = {k: ctx.body[k] for k in ("iCalExportUrl", "iCalImportSource") if k in ctx.body}
     dispute_status = ctx.body.get("disputeStatus")
     if dispute_status is not None and dispute_status != reservation.get("disputeStatus"):
         if ctx.role != ADMIN:

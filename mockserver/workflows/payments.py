@@ -91,7 +91,8 @@ def _ensure_customer(ctx: Context, flow: PaymentFlow, stripe: FakeStripe) -> dic
     table = ctx.table(flow.customer_object)
     _, found = select(table, [exact("userId", [ctx.user_id])], 0, 1)
     if found:
-        return found[0]
+        existing: dict[str, Any] = found[0]
+        return existing
     user = ctx.foreign("user")
     profile = user.get(ctx.user_id) if user is not None else None
     customer = stripe.create_customer(email=(profile or {}).get("email"), name=(profile or {}).get("fullname"),
@@ -247,10 +248,10 @@ def callback_handler(flow: PaymentFlow, order_param: str) -> Handler:
             raise bad_request("errMsg_invalidWebhookSignature", "the Stripe-Signature header does not sign this body")
         event = ctx.body
         data = event.get("data")
-        found = data.get("object") if isinstance(data, dict) else None
-        obj: dict[str, Any] = found if isinstance(found, dict) else {}
-        found = obj.get("metadata")
-        metadata: dict[str, Any] = found if isinstance(found, dict) else {}
+        obj = data.get("object") if isinstance(data, dict) else None
+        obj = obj if isinstance(obj, dict) else {}
+        raw_metadata = obj.get("metadata")
+        metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
         order_id = metadata.get("orderId")
         if not order_id or metadata.get("service") not in (None, ctx.state.spec.slug) \
                 or metadata.get("object") not in (None, flow.order):
@@ -267,8 +268,8 @@ def callback_handler(flow: PaymentFlow, order_param: str) -> Handler:
         if event_id in seen:
             return Result(data=order, extra={"paymentResult": _result(ctx, flow, order, _payment_record(ctx, flow, order["id"]), None, None)})
         seen.add(event_id)
-        found = event.get("type")
-        kind = found if isinstance(found, str) else ""
+        event_type = event.get("type")
+        kind = event_type if isinstance(event_type, str) else ""
         status = {
             "payment_intent.succeeded": "succeeded", "checkout.session.completed": "succeeded",
             "payment_intent.payment_failed": "requires_payment_method", "payment_intent.canceled": "canceled",

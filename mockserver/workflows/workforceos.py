@@ -225,7 +225,7 @@ def _open_checkout(ctx: Context, subscription: dict[str, Any]) -> dict[str, Any]
     """A Stripe checkout session for the subscription's price, on the fake Stripe's hosted page."""
     metadata = _payment_metadata(ctx, subscription)
     company = (ctx.company or {}).get("name") or "company"
-    return gateway(ctx).create_checkout_session(
+    session: dict[str, Any] = gateway(ctx).create_checkout_session(
         client_reference_id=subscription["id"], success_url=_app_url(ctx, "paid"), cancel_url=_app_url(ctx, "canceled"),
         line_items=[{"quantity": 1, "price_data": {
             "currency": subscription["currency"], "unit_amount": subscription["amount"],
@@ -234,6 +234,7 @@ def _open_checkout(ctx: Context, subscription: dict[str, Any]) -> dict[str, Any]
         # The intent paying the session carries the same metadata, so its own webhooks find the subscription.
         payment_intent_data={"metadata": metadata, "description": f"{SUBSCRIPTION} {subscription['id']}"},
     )
+    return session
 
 
 def _checkout_ticket(ctx: Context, subscription: dict[str, Any], session: dict[str, Any]) -> dict[str, Any]:

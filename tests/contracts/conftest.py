@@ -6,14 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from contracts_testing import get, twin_server
+from contracts_testing import get
+from twin_process import twin_serve
 
 
 @pytest.fixture(scope="session")
 def twin_url() -> Iterator[str]:
     """A twin serving all three specs (the mutant endpoint switches its defects)."""
-    with twin_server() as url:
-        yield url
+    with twin_serve() as twin:
+        yield twin.url
 
 
 @pytest.fixture(scope="session")

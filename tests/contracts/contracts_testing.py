@@ -1,19 +1,16 @@
-"""Helpers for the suite's tests: hand-made exchanges, and a `twin serve` subprocess."""
+"""Helpers for the suite's tests: hand-made exchanges and verifying a served twin (the `twin serve`
+subprocess itself is `twin_process.twin_serve`)."""
 
 from __future__ import annotations
 
 import copy
 import json
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from twin_process import ROOT
 
 from contracts.checks import Exchange
 from contracts.results import Report
@@ -21,12 +18,10 @@ from contracts.runner import verify
 from contracts.spec import load_spec
 from contracts.target import build_target
 
-ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs" / "openapi"
 TUTORHUB = SPECS / "tutorhub-enrollmentmanagement.yaml"
 WORKFORCEOS = SPECS / "workforceos-subscriptionmanagement.yaml"
 AIRBNB = SPECS / "airbnb-bookingmanagement.yaml"
-BIN = Path(sys.executable).parent
 
 PAYMENT = {
     "id": "6f1c5e0e-0000-4000-8000-000000000001", "ownerId": None, "orderId": "6f1c5e0e-0000-4000-8000-000000000002",
@@ -77,41 +72,6 @@ def exchange(api: str, status: int, body: Any, spec_path: Path = TUTORHUB, metho
     text = body if isinstance(body, str) and content_type != "application/json" else json.dumps(body)
     return Exchange(spec=spec, facts=facts, method=method or facts.method, url=url, status=status,
                     headers={"content-type": content_type}, text=text)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def twin_server(*args: str) -> Iterator[str]:
-    """`twin serve` on a free port (extra CLI args allowed); yields its URL."""
-    port = free_port()
-    process = subprocess.Popen([str(BIN / "twin"), "serve", "--port", str(port), *args], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/__twin/services", timeout=1)
-                break
-            except urllib.error.HTTPError:
-                break  # it answers (a guarded control API says 401)
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode() if process.stdout else ""
-                    raise RuntimeError(f"twin serve did not start: {output}") from None
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def post(url: str, payload: Any) -> Any:

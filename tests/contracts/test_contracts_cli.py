@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from contracts_testing import BIN, ROOT, post
+from contracts_testing import post
+from twin_process import BIN, ROOT
 
 
 def twin_verify(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -37,7 +38,7 @@ def test_list_shows_each_guides_rule_inventory_and_nothing_unchecked():
 
 def test_list_includes_what_plugins_register(tmp_path: Path):
     (tmp_path / "team_rules.py").write_text(
-        "from contracts.scenarios import scenario\n\n"
+        "from contracts import scenario\n\n"
         "@scenario('team.listed-rule', projects=['tutorhub'], rules=['holds'])\n"
         "def listed(ctx):\n"
         "    ctx.expect('holds', True, 'always')\n")

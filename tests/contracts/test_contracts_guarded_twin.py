@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from contracts_testing import TUTORHUB, twin_server
+from contracts_testing import TUTORHUB
+from twin_process import twin_serve
 
 from contracts.target import ConfigError, build_target
 
 
 def test_a_guarded_twin_is_discovered_with_its_control_token():
-    with twin_server("--spec", str(TUTORHUB), "--control-token", "ctl-token") as url:
+    with twin_serve("--spec", str(TUTORHUB), "--control-token", "ctl-token") as twin:
+        url = twin.url
         with pytest.raises(ConfigError, match="--control-token"):
             build_target(base_url=url, environ={})
         for target in (build_target(base_url=url, control_token="ctl-token", environ={}),

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from contracts_testing import BIN, ROOT, twin_server
+from twin_process import BIN, ROOT, twin_serve
 
 from contracts.spec import load_specs
 from specs.build import GUIDES_DIR
@@ -34,8 +34,8 @@ def guides(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def guide_twin(guides: Path) -> Iterator[str]:
-    with twin_server(str(guides)) as url:
-        yield url
+    with twin_serve(str(guides)) as twin:
+        yield twin.url
 
 
 def verify(*args: str, report: Path) -> tuple[subprocess.CompletedProcess[str], dict]:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from contracts_testing import AIRBNB, get, post, twin_server
+from contracts_testing import AIRBNB, get, post
+from twin_process import twin_serve
 
 from contracts.runner import verify
 from contracts.target import build_target
@@ -26,8 +27,8 @@ def unseen(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     doc["info"]["x-twin-guide"] = "unseenco-bookings.md"
     path = tmp_path_factory.mktemp("unseen") / "unseenco-bookings.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    with twin_server("--spec", str(path)) as url:
-        yield url, path
+    with twin_serve("--spec", str(path)) as twin:
+        yield twin.url, path
 
 
 def _active(url: str) -> Counter[str]:

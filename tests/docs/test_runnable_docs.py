@@ -10,49 +10,16 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from runnable import Block, matches, runnable_blocks
+from twin_process import BIN, ROOT, free_port, twin_serve
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 DOC_PORT = re.compile(r"\b808(\d)\b")
 SEPARATOR = "\x1e"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def twin_serve(port: int) -> Iterator[None]:
-    process = subprocess.Popen([str(BIN / "twin"), "serve", "--port", str(port)], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/__twin/services", timeout=1)
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("twin serve did not start") from None
-                time.sleep(0.2)
-        yield
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def run_blocks(blocks: list[Block], ports: dict[str, str]) -> list[str]:
@@ -85,7 +52,7 @@ def test_the_readme_and_docs_have_runnable_blocks() -> None:
 def test_runnable_blocks_print_what_they_show(doc: Path) -> None:
     blocks = runnable_blocks(doc)
     ports = {digit: str(free_port()) for digit in "0123456789"}
-    with twin_serve(int(ports["0"])):
+    with twin_serve(port=int(ports["0"])):
         outputs = run_blocks(blocks, ports)
     assert len(outputs) == len(blocks), f"the blocks of {doc.name} did not all run:\n{''.join(outputs)}"
     mismatches = []

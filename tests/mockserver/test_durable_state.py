@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -23,12 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from twin_process import ROOT, TWIN, free_port, twin_serve
 from twin_testing import TUTORHUB
 
 from mockserver.persistence import StateWriteError
 
-ROOT = Path(__file__).resolve().parents[2]
-TWIN = Path(sys.executable).parent / "twin"
 BASE = "/enrollmentmanagement-api/v1"
 ADMIN = ("tutorhub", "admin")
 STRIPE_KEY = "sk_test_durable"
@@ -37,12 +34,6 @@ STRIPE_KEY = "sk_test_durable"
 def payment(n: int) -> dict[str, Any]:
     return {"orderId": f"5d8a1f5c-8f0e-4c5a-9f43-{n:012d}", "paymentId": f"pi_durable{n}",
             "paymentStatus": "succeeded", "statusLiteral": "paid"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Served:
@@ -85,31 +76,8 @@ class Served:
 @contextmanager
 def serve(state_file: Path, *extra: str, stop: signal.Signals = signal.SIGTERM) -> Iterator[Served]:
     """`twin serve --state-file` on the tutorhub spec until the block ends, then `stop` it."""
-    port = free_port()
-    process = subprocess.Popen([str(TWIN), "serve", "--port", str(port), "--spec", str(TUTORHUB),
-                                "--state-file", str(state_file), *extra],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90  # a busy machine starts slowly
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"twin serve exited: {process.stdout.read().decode() if process.stdout else ''}")
-        try:
-            urllib.request.urlopen(f"{url}/__twin/services", timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.1)
-    try:
-        yield Served(process, url)
-    finally:
-        if process.poll() is None:
-            process.send_signal(stop)
-        process.wait(timeout=60)
-        if process.stdout:
-            process.stdout.close()
+    with twin_serve("--spec", str(TUTORHUB), "--state-file", str(state_file), *extra, stop=stop) as twin:
+        yield Served(twin.process, twin.url)
 
 
 def refused(state_file: Path, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -12,22 +12,15 @@ per project.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer, unused_port
+from twin_process import ROOT, twin_serve
 
-ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "examples" / "frontend"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -35,37 +28,11 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 ENROLLMENTS = "/enrollmentmanagement-api/v1/enrollmentpayments"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served() -> Iterator[int]:
     """`twin serve` (every committed spec) on a free port; yields the port."""
-    port = _free_port()
-    twin = Path(sys.executable).with_name("twin")
-    process = subprocess.Popen([str(twin), "serve", "--port", str(port)], cwd=ROOT, env={**os.environ},
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/__twin/services", timeout=1)
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode() if process.stdout else ""
-                    raise RuntimeError(f"twin serve did not start: {output}") from None
-                time.sleep(0.2)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with twin_serve() as twin:
+        yield twin.port
 
 
 @pytest.fixture

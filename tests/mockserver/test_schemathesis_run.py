@@ -9,18 +9,13 @@ positive_data_acceptance, since the guides answer a refused business rule with 4
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from twin_process import BIN, ROOT, twin_serve
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 SERVICES = [
     ("tutorhub-enrollmentmanagement", "/enrollmentmanagement-api", "tutorhub", "admin", None),
     ("workforceos-subscriptionmanagement", "/subscriptionmanagement-api", "workforceos", "babil-owner", "babil"),
@@ -28,31 +23,10 @@ SERVICES = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def twin_url() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen([str(BIN / "twin"), "serve", "--port", str(port)], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/__twin/services", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError(f"twin serve did not start: {process.stdout.read().decode() if process.stdout else ''}")
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with twin_serve() as twin:
+        yield twin.url
 
 
 def token(url: str, project: str, persona: str) -> str:

@@ -7,28 +7,20 @@ import json
 import os
 import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import jwt
 import pytest
+from twin_process import TWIN, TwinProcess, free_port, twin_serve
 from twin_testing import TUTORHUB
 
-TWIN = [str(Path(sys.executable).parent / "twin"), "serve", "--spec", str(TUTORHUB)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+TWIN_SERVE = [str(TWIN), "serve", "--spec", str(TUTORHUB)]
 
 
 def serve(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*TWIN, *args], capture_output=True, text=True, timeout=timeout,
+    return subprocess.run([*TWIN_SERVE, *args], capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
 
 
@@ -67,26 +59,11 @@ def test_a_taken_port_is_one_line():
 
 
 @pytest.fixture(scope="module")
-def guarded() -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def guarded() -> Iterator[TwinProcess]:
     """`twin serve` with its control token and JWT secret from the environment."""
-    port = free_port()
-    env = {**os.environ, "TWIN_CONTROL_TOKEN": "ctl-token", "TWIN_JWT_SECRET": "a-secret-of-my-own-32-bytes-long!"}
-    process = subprocess.Popen([*TWIN, "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/__twin/services", timeout=1)
-        except urllib.error.HTTPError:
-            break  # 401: it is up
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("twin serve did not start") from None
-            time.sleep(0.2)
-    yield url, process
-    process.terminate()
-    process.wait(timeout=10)
+    env = {"TWIN_CONTROL_TOKEN": "ctl-token", "TWIN_JWT_SECRET": "a-secret-of-my-own-32-bytes-long!"}
+    with twin_serve("--spec", str(TUTORHUB), env=env) as twin:
+        yield twin
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, object]]:
@@ -97,8 +74,8 @@ def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str,
         return error.code, json.loads(error.read())
 
 
-def test_the_environment_sets_the_control_token_and_the_jwt_secret(guarded: tuple[str, subprocess.Popen[str]]):
-    url, _ = guarded
+def test_the_environment_sets_the_control_token_and_the_jwt_secret(guarded: TwinProcess):
+    url = guarded.url
     status, body = get(url + "/__twin/personas")
     assert status == 401 and body["message"] == "errMsg_controlTokenRequired"
     status, body = get(url + "/__twin/personas?project=tutorhub", {"Authorization": "Bearer ctl-token"})
@@ -107,9 +84,8 @@ def test_the_environment_sets_the_control_token_and_the_jwt_secret(guarded: tupl
     assert jwt.decode(token, "a-secret-of-my-own-32-bytes-long!", algorithms=["HS256"])["project"] == "tutorhub"
 
 
-def test_headers_with_nul_bytes_get_a_400_and_no_traceback(guarded: tuple[str, subprocess.Popen[str]]):
-    url, process = guarded
-    port = int(url.rsplit(":", 1)[1])
+def test_headers_with_nul_bytes_get_a_400_and_no_traceback(guarded: TwinProcess):
+    url, port = guarded.url, guarded.port
     for raw in (b"GET /__twin/services HTTP/1.1\r\nHost: localhost\r\nX-Bad: a\x00b\r\n\r\n",
                 b"GET /enrollmentmanagement-api/v1/enrollments HTTP/1.1\r\nHost: localhost\r\n"
                 b"Authorization: Bearer a\x00b\r\n\r\n"):
@@ -118,7 +94,6 @@ def test_headers_with_nul_bytes_get_a_400_and_no_traceback(guarded: tuple[str, s
             answer = sock.recv(64)
             assert answer.startswith(b"HTTP/1.") and b" 400 " in answer
     assert get(url + "/__twin/services", {"Authorization": "Bearer ctl-token"})[0] == 200
-    process.terminate()
-    _, stderr = process.communicate(timeout=10)
-    assert "Traceback" not in stderr
-    assert stderr.count("refused with 400") == 2
+    output = guarded.stop()
+    assert "Traceback" not in output
+    assert output.count("refused with 400") == 2
