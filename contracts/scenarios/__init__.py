@@ -6,8 +6,8 @@ each project's business rules); `scenario` and `ScenarioContext` are the API for
 
 from __future__ import annotations
 
-from . import airbnb, common, coverage, tutorhub, workforceos
+from . import access, airbnb, common, coverage, tutorhub, workforceos
 from .base import SCENARIOS, Scenario, ScenarioContext, Skip, scenario
 from .recipes import RECIPES, Recipe, recipe
 
-__all__ = ["RECIPES", "SCENARIOS", "Recipe", "Scenario", "ScenarioContext", "Skip", "airbnb", "common", "coverage", "recipe", "scenario", "tutorhub", "workforceos"]
+__all__ = ["RECIPES", "SCENARIOS", "Recipe", "Scenario", "ScenarioContext", "Skip", "access", "airbnb", "common", "coverage", "recipe", "scenario", "tutorhub", "workforceos"]
