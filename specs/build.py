@@ -58,9 +58,15 @@ def build(guides: list[Path] | None = None, out_dir: Path = OPENAPI_DIR, *, writ
     paths = guides or sorted(GUIDES_DIR.glob("*.txt"))
     results = []
     for guide in paths:
-        service = with_overlay(parse_guide_file(guide), Path(guide))
+        service = read_guide(guide)
         results.append(_result(guide, service, out_dir, write=write))
     return results
+
+
+def read_guide(path: str | Path) -> Service:
+    """The service the guide at `path` describes, with the role overlay beside it merged in (what its
+    spec is emitted from). Raises `GuideError` naming the file for a broken guide or overlay."""
+    return with_overlay(parse_guide_file(path), Path(path))
 
 
 def _result(guide: Path, service: Service, out_dir: Path, *, write: bool) -> BuildResult:
