@@ -5,6 +5,7 @@ guide without one leaves every API open, and a broken overlay is refused like a 
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,8 @@ import pytest
 import yaml
 from specs_testing import SyntheticGuide, operation_by_id, operations
 
-from specs.access import access_of
 from specs.build import load_specs
+from specs.extensions import SpecExtensionError, read_extensions
 from specs.parser import GuideError
 from twin.cli import main
 
@@ -140,8 +141,12 @@ def test_other_guides_are_still_built_beside_a_broken_overlay(tmp_path: Path, sy
 
 
 # -- the reader ----------------------------------------------------------------------------------------
-def test_access_of_reads_the_operations_roles() -> None:
-    assert access_of({"x-twin-access": ["admin", "tutor"]}) == frozenset({"admin", "tutor"})
-    assert access_of({"operationId": "listThings"}) is None
-    with pytest.raises(ValueError, match="listThings: x-twin-access must be a list of role names"):
-        access_of({"x-twin-api": "listThings", "x-twin-access": "admin"})
+def test_the_one_reader_gives_each_operations_roles(committed_specs: dict[str, dict[str, Any]]) -> None:
+    doc = committed_specs["tutorhub-enrollmentmanagement"]
+    extensions = read_extensions(doc)
+    assert extensions.operation("/v1/cancelenrollment/{enrollmentId}", "patch").access == frozenset({"admin"})
+    assert extensions.operation("/v1/enrollments/{enrollmentId}", "get").access is None  # every role
+    broken = copy.deepcopy(doc)
+    broken["paths"]["/v1/cancelenrollment/{enrollmentId}"]["patch"]["x-twin-access"] = "admin"
+    with pytest.raises(SpecExtensionError, match="x-twin-access"):
+        read_extensions(broken)
