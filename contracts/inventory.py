@@ -120,10 +120,10 @@ def inventory(target: ServiceTarget) -> list[InventoryRule]:
     roles = roles_of(spec)
     for op in spec.operations.values() if roles else ():
         if op.access is None:
-            statement = f"{op.api}: every role ({', '.join(roles)}) may call it (no x-twin-access)"
+            statement = f"{op.api}: every role ({', '.join(roles)}) may call it (the role table leaves it open)"
         else:
             refused = [role for role in roles if role not in op.access]
-            statement = (f"{op.api}: only {', '.join(r for r in roles if r in op.access)} may call it (x-twin-access); "
+            statement = (f"{op.api}: only {', '.join(r for r in roles if r in op.access)} may call it (the role table); "
                          f"{', '.join(refused) or 'no other role'} answer 403")
         add("roles", statement, [f"roles.table/{pair_rule(op, role)}" for role in roles], op.guide_line)
     for item in SCENARIOS.values():

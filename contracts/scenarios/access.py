@@ -90,7 +90,7 @@ def _undo(ctx: ScenarioContext, op: OperationFacts, reply: Reply, tenant: str | 
 
 
 @scenario("roles.table", rules=_pair_rules, order=20,
-          title="every API answers each role as the spec's role table (x-twin-access) says: 403 to a role it leaves out")
+          title="every API answers each role as the spec's role table says: 403 to a role it leaves out")
 def role_table(ctx: ScenarioContext) -> None:
     """One request per (API, role): refused roles answer 403, allowed roles get past authorization."""
     spec = ctx.spec
