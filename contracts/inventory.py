@@ -5,8 +5,8 @@ Generic rules come from the spec's facts alone, so they exist for every guide, i
 project has never seen: the success and error envelopes its examples show, the system fields of
 every record and how they evolve over create, update and delete, paging, each documented form of
 each filter (single with its matching, repeated = any of, `null`, date specials), the bearer token,
-the tenant header. The business rules of a known project's guide (roles, tenancy, workflow
-transitions) are its scenarios' rules. A rule with no check holding it is listed as unchecked.
+the tenant header, and the role table (`x-twin-access`: who may call each API, pair by pair). The
+business rules of a known project's guide (tenancy, workflow transitions) are its scenarios' rules. A rule with no check holding it is listed as unchecked.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .checks import REGISTRY
 from .client import STATEFUL_CHECKS
+from .scenarios.access import pair_rule, roles_of
 from .scenarios.base import SCENARIOS
 from .scenarios.common import filter_forms, has_paging
 from .spec import FilterFacts
@@ -26,7 +27,7 @@ class InventoryRule:
     """One rule of a guide and what checks it."""
 
     guide: str
-    kind: str  # envelope | error | record | system-fields | paging | filter | auth | tenancy | business
+    kind: str  # envelope | error | record | system-fields | paging | filter | auth | tenancy | roles | business
     statement: str
     checks: list[str] = field(default_factory=list)  # check names or "<scenario>/<rule>" ids
     line: int | None = None
@@ -116,6 +117,15 @@ def inventory(target: ServiceTarget) -> list[InventoryRule]:
     if spec.tenant_header:
         held = [r for n in SCENARIOS if n.endswith((".tenant-isolation", "tenancy.isolation")) for r in _scenario_rules(target, n)]
         add("tenancy", f"requests name their tenant in {spec.tenant_header}; one tenant never reads another's records", held)
+    roles = roles_of(spec)
+    for op in spec.operations.values() if roles else ():
+        if op.access is None:
+            statement = f"{op.api}: every role ({', '.join(roles)}) may call it (the role table leaves it open)"
+        else:
+            refused = [role for role in roles if role not in op.access]
+            statement = (f"{op.api}: only {', '.join(r for r in roles if r in op.access)} may call it (the role table); "
+                         f"{', '.join(refused) or 'no other role'} answer 403")
+        add("roles", statement, [f"roles.table/{pair_rule(op, role)}" for role in roles], op.guide_line)
     for item in SCENARIOS.values():
         if item.projects is None or not item.applies_to(target):
             continue

@@ -19,6 +19,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "contracts.checks.errors",
     "contracts.checks.resources",
     "contracts.scenarios.common",
+    "contracts.scenarios.access",
     "contracts.scenarios.airbnb",
     "contracts.scenarios.coverage",
     "contracts.scenarios.tutorhub",

@@ -169,7 +169,7 @@ class OperationHandler:
     async def _context(self, request: web.Request, identity: Identity) -> Context:
         op = self.op
         company = None if identity.role == "system" else self._company(request, identity)
-        if identity.role != "system" and not self.workflow.allows(op.api, identity.role) \
+        if identity.role != "system" and not self.workflow.allows(op.api, identity.role, self.mutants.is_active) \
                 and not self.mutants.is_active(ROLE_BYPASS):
             raise forbidden("errMsg_roleNotAllowed", f"role {identity.role} may not call {op.api}")
         match = request.match_info

@@ -98,6 +98,7 @@ class Operation:
     default_role: str | None
     full_record: bool
     payment: PaymentRole | None = None  # its part in the shared payment flow (start, refresh, callback)
+    access: frozenset[str] | None = None  # the roles that may call it (`x-twin-access`); None: every role
     facts: dict[str, Any] = field(default_factory=dict)
     body_rule: BodyRule = field(default_factory=lambda: BodyRule(None, {}, None))
     # The response schema of the resource and of each extra key: what the twin answers when it
@@ -293,7 +294,7 @@ def _operation(service: ServiceSpec, doc: dict[str, Any], ext: OperationExtensio
         paged=any(p.paging for p in query_params), paging_params={p.name: p for p in query_params if p.paging},
         body=compile_body(body_schema) if body_schema else None,
         body_required=bool(op.get("requestBody", {}).get("required")), body_names=list(ext.body),
-        default_role=ext.default_api, full_record=full, payment=ext.payment,
+        default_role=ext.default_api, full_record=full, payment=ext.payment, access=ext.access,
         resource_schema=_resolve(doc, resource),
         extra_schemas={key: _resolve(doc, answer.get(key) or {}) for key in ext.extra_keys},
     )

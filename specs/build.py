@@ -12,6 +12,7 @@ import yaml
 
 from .emitter import emit_openapi
 from .model import Service
+from .overlay import is_overlay, with_overlay
 from .parser import GuideError, parse_guide, parse_guide_file
 from .project import GuidePart, classify_guide_file, guide_files
 
@@ -52,13 +53,20 @@ class BuildResult:
 
 
 def build(guides: list[Path] | None = None, out_dir: Path = OPENAPI_DIR, *, write: bool = True) -> list[BuildResult]:
-    """Parse each guide, emit its spec and (with `write`) save it as `<project>-<service>.yaml`."""
+    """Parse each guide (with the role overlay beside it), emit its spec and (with `write`) save it
+    as `<project>-<service>.yaml`."""
     paths = guides or sorted(GUIDES_DIR.glob("*.txt"))
     results = []
     for guide in paths:
-        service = parse_guide_file(guide)
+        service = read_guide(guide)
         results.append(_result(guide, service, out_dir, write=write))
     return results
+
+
+def read_guide(path: str | Path) -> Service:
+    """The service the guide at `path` describes, with the role overlay beside it merged in (what its
+    spec is emitted from). Raises `GuideError` naming the file for a broken guide or overlay."""
+    return with_overlay(parse_guide_file(path), Path(path))
 
 
 def _result(guide: Path, service: Service, out_dir: Path, *, write: bool) -> BuildResult:
@@ -104,13 +112,16 @@ def build_project(paths: Iterable[str | Path], out_dir: Path = OPENAPI_DIR, *, w
 
 
 def service_of(path: Path, parts: list[GuidePart]) -> Service | None:
-    """The service a guide file describes, or None for another part of the project (appended to
-    `parts`). Raises `GuideError` naming the file when it is no guide or a broken service guide."""
+    """The service a guide file describes (with the role overlay beside it merged in), or None for
+    another part of the project (appended to `parts`). Raises `GuideError` naming the file when it
+    is no guide, a broken service guide, or has a broken overlay."""
+    if is_overlay(path):
+        raise GuideError(f"{path.name}: a role overlay, read with the guide beside it; name the guide instead")
     part = classify_guide_file(path)
     if part.kind != "service":
         parts.append(part)
         return None
-    return parse_guide(part.text, source=path.name)
+    return with_overlay(parse_guide(part.text, source=path.name), path)
 
 
 @dataclass(frozen=True)
@@ -158,7 +169,7 @@ def load_specs(paths: Iterable[str | Path], report: Callable[[str], None] | None
     loaded: list[LoadedSpec] = []
     errors: list[str] = []
     for path in guide_files(paths):
-        if path.suffix.lower() in SPEC_SUFFIXES:
+        if path.suffix.lower() in SPEC_SUFFIXES and not is_overlay(path):
             try:
                 document = load_spec(path)
             except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:

@@ -438,6 +438,8 @@ def _operation_extensions(api: Api, service: Service) -> dict[str, Any]:
     }
     if role := payment_role(api):
         ext["payment"] = role
+    if api.access is not None:  # from the role overlay; absent: every role may call it
+        ext["access"] = list(api.access)
     return {f"{X}{key}": value for key, value in ext.items()}
 
 

@@ -136,6 +136,8 @@ class Api(BaseModel):
     data_object: str | None = None
     default_role: CrudRole | None = None
     line: int = 0
+    # The roles that may call it, from the service's role overlay (`specs/overlay.py`); None: every role.
+    access: list[str] | None = None
 
     @property
     def path(self) -> str:
@@ -166,7 +168,8 @@ class Service(BaseModel):
     apis: list[Api] = Field(default_factory=list)
     warnings: list[GuideWarning] = Field(default_factory=list)
     source: str = ""
-    roles: list[str] = Field(default_factory=list)  # the role names the guide's prose uses
+    # The role names the guide's prose uses, then those only its role overlay declares.
+    roles: list[str] = Field(default_factory=list)
 
     @property
     def slug(self) -> str:

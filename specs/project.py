@@ -18,6 +18,9 @@ from typing import Literal
 from .markdown import GuideForm, guide_form, markdown_to_text
 from .parser import GuideError
 
+# A service's role overlay (`specs/overlay.py`) sits beside its guide; it is no part of the project.
+OVERLAY_SUFFIX = ".roles.yaml"
+
 PartKind = Literal["service", "introduction", "authentication", "verification", "profile", "user-management", "bff", "other"]
 
 _TITLE_RE = re.compile(r"^FRONTEND GUIDE FOR .*?(?: - PART (?P<number>\d+))? - (?P<title>[^-].*?)\s*$")
@@ -84,13 +87,15 @@ def classify_guide_file(path: str | Path) -> GuidePart:
 
 
 def guide_files(paths: Iterable[str | Path]) -> list[Path]:
-    """The files named, with each folder replaced by the files in it (sorted; hidden files and
-    sub-folders left out). A path that does not exist raises `FileNotFoundError`."""
+    """The files named, with each folder replaced by the files in it (sorted; hidden files, role
+    overlays — read with their guide — and sub-folders left out). A path that does not exist raises
+    `FileNotFoundError`."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files += sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+            files += sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
+                            and not p.name.lower().endswith(OVERLAY_SUFFIX))
         elif path.exists():
             files.append(path)
         else:

@@ -2,7 +2,7 @@
 
 A project's module (`mockserver/workflows/<project>.py`) exposes `WORKFLOWS`, a mapping from the
 guide's service name to a factory `(ServiceSpec) -> Workflow`; a service without one runs on the
-generic engine alone.
+generic engine alone, with the role table its spec states.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ def workflow_for(spec: ServiceSpec) -> Workflow:
     except ModuleNotFoundError as error:
         if error.name != name:
             raise
-        return Workflow()
+        return Workflow.for_spec(spec)
     factory = getattr(module, "WORKFLOWS", {}).get(spec.service)
-    return factory(spec) if factory is not None else Workflow()
+    return factory(spec) if factory is not None else Workflow.for_spec(spec)
 
 
 __all__ = ["Workflow", "workflow_for"]

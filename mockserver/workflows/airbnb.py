@@ -1,7 +1,9 @@
 """airbnb · bookingManagement: reservations, Stripe payments, host approval, disputes and refunds.
 
 Roles: `admin`, `host`, `guest` (fixtures: each host owns two listings, one `approvalType:
-instant` and one `manual`, each with a `pricePerNight` and `maxGuests`).
+instant` and one `manual`, each with a `pricePerNight` and `maxGuests`). Who may call which API is
+the role overlay beside the guide (`specs/guides/*.roles.yaml`, in the spec as `x-twin-access`);
+the notes below say why, and what each role may do within an API.
 
 The rules the guide states, and the choices made where it is vague:
 
@@ -77,16 +79,8 @@ RESERVATION_OVERLAP = mutants.rule_mutant(
     "reservation-overlap", "a reservation may overlap a live reservation of the same listing")
 PAYMENT_RECORD_MUTABLE = mutants.rule_mutant(
     "payment-record-mutable", "a second createPaymentRecord for the same paymentIntentId overwrites the stored record")
+ADMIN_BOOKS = mutants.rule_mutant("admin-books", "an admin may call createReservation, which the role table leaves to guests")
 
-ACCESS: dict[str, frozenset[str]] = {
-    "createReservation": frozenset({GUEST}),
-    "startReservationPayment": frozenset({GUEST}),
-    "createDispute": frozenset({GUEST, HOST}),
-    "createPaymentRecord": frozenset({ADMIN}),
-    "createReservationPayment": frozenset({ADMIN}),
-    "updateReservationPayment": frozenset({ADMIN}),
-    "deleteReservationPayment": frozenset({ADMIN}),
-}
 
 LIVE = ("pending", "confirmed")
 CLOSED_DISPUTE = ("resolved", "rejected")
@@ -573,8 +567,8 @@ def booking_management(spec: ServiceSpec) -> Workflow:
         "listPaymentCustomerMethods": own_payment_methods(ADMIN),
     }
     return Workflow.for_spec(
-        spec, name="airbnb.bookingManagement", access=ACCESS, scope=scope, handlers=handlers,
-        webhook_apis=callback_apis(FLOW, spec.operations),
+        spec, name="airbnb.bookingManagement", scope=scope, handlers=handlers,
+        webhook_apis=callback_apis(FLOW, spec.operations), loosened={ADMIN_BOOKS: ("createReservation", ADMIN)},
     )
 
 

@@ -1,6 +1,7 @@
 """What a service's business module plugs into the generic engine.
 
-A `Workflow` names, for its service: which roles may call which API (`access`), what each role
+A `Workflow` names, for its service: which roles may call which API (`access`, read from the
+spec's `x-twin-access`, which the service's role overlay beside its guide states), what each role
 may see of each data object (`scope`), and the handlers of the APIs whose behaviour is more than
 generic CRUD (`handlers`). An API without a handler runs the engine's generic action for it, so a
 reader finds a route's behaviour either in `mockserver/crud.py` or in the service's module.
@@ -55,18 +56,24 @@ class Workflow:
     webhook_apis: frozenset[str] = frozenset()
     notes: dict[str, str] = field(default_factory=dict)
 
-    @classmethod
-    def for_spec(cls, spec: ServiceSpec, *, access: dict[str, frozenset[str]], handlers: dict[str, Handler],
-                 **options: Any) -> Workflow:
-        """A service's workflow, its role table and handlers kept to the APIs `spec` defines."""
-        apis = {op.api for op in spec.operations}
-        return cls(access={api: roles for api, roles in access.items() if api in apis},
-                   handlers={api: handler for api, handler in handlers.items() if api in apis}, **options)
+    # Rule mutants that let one more role call one API: mutant name → (API, role).
+    loosened: dict[str, tuple[str, str]] = field(default_factory=dict)
 
-    def allows(self, api: str, role: str) -> bool:
-        """True when `role` may call `api` (APIs missing from the table are open to every role)."""
+    @classmethod
+    def for_spec(cls, spec: ServiceSpec, *, handlers: dict[str, Handler] | None = None, **options: Any) -> Workflow:
+        """A service's workflow: the role table its spec states (`x-twin-access`), and the handlers
+        kept to the APIs `spec` defines."""
+        apis = {op.api for op in spec.operations}
+        return cls(access={op.api: op.access for op in spec.operations if op.access is not None},
+                   handlers={api: handler for api, handler in (handlers or {}).items() if api in apis}, **options)
+
+    def allows(self, api: str, role: str, active: Callable[[str], bool] = lambda name: False) -> bool:
+        """True when `role` may call `api` (APIs missing from the table are open to every role);
+        `active` says which rule mutants are switched on (see `loosened`)."""
         roles = self.access.get(api)
-        return roles is None or role in roles
+        if roles is None or role in roles:
+            return True
+        return any(pair == (api, role) and active(name) for name, pair in self.loosened.items())
 
     def describe(self) -> dict[str, Any]:
         """The role table as the control API and README show it."""

@@ -7,7 +7,9 @@ subscriptions and payments are never visible to another. `superAdmin` and `saasA
 no company and may act for any: they still send the header, naming the company they act for.
 
 Roles: `superAdmin`, `saasAdmin` (platform), `tenantOwner`, `tenantAdmin` (company admins),
-`tenantUser` (employees). The rules the guide states, and the choices made where it is vague:
+`tenantUser` (employees). Who may call which API is the role overlay beside the guide
+(`specs/guides/*.roles.yaml`, in the spec as `x-twin-access`). The rules the guide states, and the
+choices made where it is vague:
 
 - createCompanySubscription (company admins and platform roles). A company holds at most one
   `pending` or `active` subscription (400 `errMsg_companyAlreadyHasSubscription` otherwise).
@@ -96,11 +98,10 @@ from ..stripe import StripeError
 from .base import Handler, Workflow, object_spec
 from .payments import PaymentFlow, apply_intent_status, callback_apis, gateway, payment_handlers
 
+# Who may call which API is the role overlay's (specs/guides/*.roles.yaml → x-twin-access); what
+# the platform roles may do beyond a company's roles is this module's.
 SUPER_ADMIN, SAAS_ADMIN = "superAdmin", "saasAdmin"
-OWNER, ADMIN, USER = "tenantOwner", "tenantAdmin", "tenantUser"
 PLATFORM = frozenset({SUPER_ADMIN, SAAS_ADMIN})
-COMPANY_ADMINS = frozenset({OWNER, ADMIN})
-MANAGERS = PLATFORM | COMPANY_ADMINS
 
 SUBSCRIPTION, PAYMENT = "companySubscription", "sys_companySubscriptionPayment"
 PRICE_CENTS, CURRENCY = 4999, "usd"  # the plan's price: $49.99 a month
@@ -112,23 +113,6 @@ CANCELABLE_INTENT = ("requires_payment_method", "requires_capture", "requires_co
 SECOND_SUBSCRIPTION = mutants.rule_mutant(
     "second-subscription", "a company can hold a second pending or active subscription")
 
-ACCESS: dict[str, frozenset[str]] = {
-    "createCompanySubscription": MANAGERS,
-    "updateCompanySubscription": PLATFORM,
-    "deleteCompanySubscription": PLATFORM,
-    "cancelCompanySubscription": MANAGERS,
-    "listCompanySubscriptions": MANAGERS,
-    "startCompanySubscriptionPayment": COMPANY_ADMINS,
-    "refreshCompanySubscriptionPayment": MANAGERS,
-    "callbackCompanySubscriptionPayment": MANAGERS,
-    "createCompanySubscriptionPayment": PLATFORM,
-    "updateCompanySubscriptionPayment": PLATFORM,
-    "deleteCompanySubscriptionPayment": PLATFORM,
-    "getCompanySubscriptionPayment": MANAGERS,
-    "listCompanySubscriptionPayments": MANAGERS,
-    "getCompanySubscriptionPaymentByOrderId": MANAGERS,
-    "getCompanySubscriptionPaymentByPaymentId": MANAGERS,
-}
 
 
 # -- small helpers -------------------------------------------------------------------------------
@@ -457,7 +441,7 @@ def subscription_management(spec: ServiceSpec) -> Workflow:
         if api in handlers:
             handlers[api] = wrap(handlers[api])
     return Workflow.for_spec(
-        spec, name="workforceos.subscriptionManagement", access=ACCESS, scope=scope, handlers=handlers,
+        spec, name="workforceos.subscriptionManagement", scope=scope, handlers=handlers,
         platform_roles=PLATFORM,
         webhook_apis=callback_apis(FLOW, spec.operations),
     )

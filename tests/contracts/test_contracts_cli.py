@@ -31,7 +31,10 @@ def test_list_shows_each_guides_rule_inventory_and_nothing_unchecked():
     assert "airbnb-bookingmanagement.txt (airbnb-bookingmanagement):" in result.stdout
     assert "?guestId=<a>&guestId=<b> returns the records matching any of the values" in result.stdout
     assert "held by filters.exact/repeated-means-any-of[listReservations.guestId]" in result.stdout
-    assert "136 rules, 136 checked, 0 unchecked" in result.stdout
+    assert "[roles] createReservation: only guest may call it (the role table); admin, host answer 403" in result.stdout
+    assert "held by roles.table/refused[createReservation:admin], roles.table/refused[createReservation:host], " \
+           "roles.table/allowed[createReservation:guest]" in result.stdout
+    assert "161 rules, 161 checked, 0 unchecked" in result.stdout  # 25 operations: one role rule each
     only_unchecked = twin_verify("--list", "--unchecked")
     assert "UNCHECKED" not in only_unchecked.stdout and "0 unchecked" in only_unchecked.stdout
 

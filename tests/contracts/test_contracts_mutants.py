@@ -21,6 +21,8 @@ MATRIX: list[tuple[str, str, str | None, tuple[str, ...]]] = [
     # -- rule mutants: the twin's workflows skip one rule --------------------------------------------
     ("auth-optional", "tutorhub", "auth.", ("auth.required/no-token-401",)),
     ("role-bypass", "tutorhub", "tutorhub.roles", ("tutorhub.roles/admin-only",)),
+    # a pair no hand-written role rule covers: only the spec's role table, checked pair by pair, holds it
+    ("admin-books", "airbnb", "roles.table", ("roles.table/refused[createReservation:admin]",)),
     ("tenant-leak", "workforceos", "workforceos.tenant-isolation", ("workforceos.tenant-isolation/other-tenant",)),
     ("soft-delete-visible", "tutorhub", "crud.", ("crud.lifecycle/get-after-delete-404",)),
     ("version-frozen", "tutorhub", "crud.", ("crud.lifecycle/update-increments-version",)),

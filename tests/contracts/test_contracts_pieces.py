@@ -152,4 +152,11 @@ def test_the_suite_sees_the_roles_and_tenant_the_guide_names():
     spec = parse_spec(doc, Path("solvio-writinglab.yaml"))
     assert (spec.tenant_header, spec.tenant_object) == ("mbx-school-codename", "school")
     assert spec.roles == {"superAdmin": False, "tenantOwner": True}
-    assert load_spec(TUTORHUB).roles == {} and load_spec(TUTORHUB).tenant_object is None
+    tutorhub = load_spec(TUTORHUB)  # its prose names no role; its role overlay declares three
+    assert tutorhub.roles == {"admin": False, "tutor": False, "student": False} and tutorhub.tenant_object is None
+
+
+def test_the_suite_reads_each_operations_role_table():
+    tutorhub = load_spec(TUTORHUB)
+    assert tutorhub.op("cancelEnrollment").access == frozenset({"admin"})
+    assert tutorhub.op("getEnrollment").access is None  # open to every role

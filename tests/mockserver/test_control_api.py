@@ -30,6 +30,16 @@ async def test_personas_list_every_role_with_a_token_carrying_user_role_and_tena
     assert (claims["userId"], claims["role"], claims["tenant"]) == (owner["userId"], "tenantOwner", "babil")
 
 
+async def test_roles_lists_each_services_role_table_as_its_spec_states_it(make_twin):
+    twin = await make_twin(TUTORHUB, WORKFORCEOS)
+    status, body = await twin.call("GET", "/__twin/roles")
+    assert status == 200 and set(body) == {"tutorhub-enrollmentmanagement", "workforceos-subscriptionmanagement"}
+    assert body["tutorhub-enrollmentmanagement"]["createEnrollment"] == ["student"]
+    assert body["workforceos-subscriptionmanagement"]["updateCompanySubscription"] == ["saasAdmin", "superAdmin"]
+    assert "getEnrollment" not in body["tutorhub-enrollmentmanagement"]  # open to every role
+    assert len(body["tutorhub-enrollmentmanagement"]) == 11 and len(body["workforceos-subscriptionmanagement"]) == 15
+
+
 async def test_login_as_a_persona_returns_its_token(make_twin):
     twin = await make_twin(TUTORHUB)
     status, body = await twin.call("POST", "/__twin/login", json={"project": "tutorhub", "persona": "student1"})

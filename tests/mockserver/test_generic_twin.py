@@ -228,6 +228,24 @@ async def test_a_guide_naming_no_role_gets_an_admin_and_two_users(make_twin: Cal
         ("admin", "admin", None), ("user1", "user", None), ("user2", "user", None)]
 
 
+# -- the role overlay beside the guide ------------------------------------------------------------------
+async def test_the_role_overlay_beside_a_guide_is_the_twins_role_table(make_twin: Callable[..., Any], tmp_path: Path) -> None:
+    from specs.build import load_specs
+
+    (tmp_path / "clinic.txt").write_text(clinic_guide(), encoding="utf-8")
+    (tmp_path / "clinic.roles.yaml").write_text("access:\n  createPet: [vet]\n  deletePet: [vet]\n", encoding="utf-8")
+    twin = await make_twin(*load_specs([tmp_path]))
+    status, body = await new_pet(twin)  # as babil-vet
+    assert status == 201, body
+    owner = twin.persona("vetclinic", "babil-user1")["userId"]
+    status, body = await twin.call("POST", f"{BASE}/v1/pets", json={"name": "Tom", "species": "cat", "ownerId": owner},
+                                   headers=as_(twin, "babil-receptionist"))
+    assert (status, body["message"]) == (403, "errMsg_roleNotAllowed") and "receptionist may not call createPet" in body["detail"]
+    assert (await twin.call("GET", f"{BASE}/v1/clinicstats", headers=as_(twin, "babil-receptionist")))[0] == 200  # not listed: open
+    roles = await (await twin.client.get("/__twin/roles")).json()
+    assert roles == {"vetclinic-appointmentmanagement": {"createPet": ["vet"], "deletePet": ["vet"]}}
+
+
 async def test_the_tenant_header_the_guide_names_is_required(clinic: Twin) -> None:
     status, body = await clinic.call("GET", f"{BASE}/v1/clinicstats", headers=as_(clinic, "babil-vet", tenant=None))
     assert status == 400 and body["message"] == "errMsg_tenantCodenameIsRequired" and TENANT in body["detail"]

@@ -22,10 +22,12 @@ AUTH_PART = (
 
 @pytest.fixture
 def guides(tmp_path: Path) -> Path:
-    """A project folder: the workforceos service guide (page text, renamed) and an auth part."""
+    """A project folder: the workforceos service guide (page text, renamed) with its role overlay
+    beside it, and an auth part."""
     folder = tmp_path / "guides"
     folder.mkdir()
     shutil.copy(GUIDES_DIR / "workforceos-subscriptionmanagement.txt", folder / "part-9.txt")
+    shutil.copy(GUIDES_DIR / "workforceos-subscriptionmanagement.roles.yaml", folder / "part-9.roles.yaml")
     (folder / "auth.md").write_text(AUTH_PART, encoding="utf-8")
     return folder
 
@@ -35,7 +37,7 @@ async def test_a_guide_folder_is_served_as_its_service_guides(make_twin: Callabl
     services = (await (await twin.client.get("/__twin/services")).json())["services"]
     assert [(s["slug"], s["spec"], s["basePath"], s["operations"]) for s in services] == [
         ("workforceos-subscriptionmanagement", "part-9.txt", "/subscriptionmanagement-api", 19)]
-    assert sorted(p.name for p in guides.iterdir()) == ["auth.md", "part-9.txt"]  # nothing written next to the guides
+    assert sorted(p.name for p in guides.iterdir()) == ["auth.md", "part-9.roles.yaml", "part-9.txt"]  # nothing written
 
 
 async def test_each_mounted_document_is_served_and_a_guide_gives_its_built_spec(

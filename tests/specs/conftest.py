@@ -12,6 +12,7 @@ from specs_testing import SLUGS, SyntheticGuide, guide_path
 from specs.build import OPENAPI_DIR, load_spec, render_yaml
 from specs.emitter import emit_openapi
 from specs.model import Service
+from specs.overlay import with_overlay
 from specs.parser import parse_guide_file
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -25,9 +26,10 @@ def services() -> dict[str, Service]:
 
 @pytest.fixture(scope="session")
 def specs(services: dict[str, Service]) -> dict[str, dict[str, Any]]:
-    """Each guide's spec as the deriver emits it now (through its YAML text, as `build` writes it), by
-    slug. `test_specs_cli` proves the committed files are exactly this text."""
-    return {slug: yaml.load(render_yaml(emit_openapi(service)), Loader=_LOADER) for slug, service in services.items()}
+    """Each guide's spec as the deriver emits it now (with its role overlay, through its YAML text, as
+    `build` writes it), by slug. `test_specs_cli` proves the committed files are exactly this text."""
+    return {slug: yaml.load(render_yaml(emit_openapi(with_overlay(service, guide_path(slug)))), Loader=_LOADER)
+            for slug, service in services.items()}
 
 
 @pytest.fixture(scope="session")
