@@ -27,7 +27,7 @@ from .persistence.keeper import Keeper
 from .persistence.sqlite import SqliteBackend
 from .settings import DEFAULT_WEBHOOK_SECRET, Settings
 from .specindex import ServiceSpec, load_service
-from .stripe import FakeStripe
+from .stripe import FakeStripe, mount
 from .workflows import Workflow, workflow_for
 from .world import World
 
@@ -226,8 +226,7 @@ def mount_stripe(app: web.Application, world: World, workflows: dict[str, Workfl
     stripe = FakeStripe(world.clock, seed=seed, public_base_url=public_url,
                         webhook_secret=settings.webhook_secret or DEFAULT_WEBHOOK_SECRET,
                         history=settings.stripe_history or None)
-    app.add_subapp("/stripe", stripe.app())
-    app.add_subapp(f"{CONTROL_PREFIX}/stripe", stripe.control_app())
+    mount(app, stripe, control_path=f"{CONTROL_PREFIX}/stripe")
     app[STRIPE] = stripe
     for slug, workflow in workflows.items():
         state = world.services[slug]

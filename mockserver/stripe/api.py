@@ -13,7 +13,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
@@ -23,11 +23,9 @@ from . import customers, events, forms, intents, methods, refunds, sessions
 from .checkout import checkout_routes, message_page
 from .errors import AuthenticationFailed, IdempotencyConflict, InvalidRequest, StripeError, invalid, no_such
 from .events import API_VERSION, REQUEST
+from .fake import FakeStripe
 from .objects import expand, newest_first, paginate
 from .params import Params
-
-if TYPE_CHECKING:
-    from .fake import FakeStripe
 
 log = logging.getLogger("twin.stripe")
 Operation = Callable[[Mapping[str, str], Params], Any]

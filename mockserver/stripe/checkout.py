@@ -11,15 +11,13 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 from string import Template
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from . import sessions
 from .errors import NotFound, StripeError
-
-if TYPE_CHECKING:
-    from .fake import FakeStripe
+from .fake import FakeStripe
 
 _HERE = Path(__file__).parent
 PAGE = Template((_HERE / "checkout.html").read_text(encoding="utf-8"))

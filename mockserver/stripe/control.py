@@ -8,7 +8,7 @@ waiting for webhooks, state and reset. JSON in, JSON out; errors are Stripe-shap
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -16,10 +16,8 @@ from aiohttp import web
 from ..streaming import Rows, stream_json
 from .api import error_response, json_response
 from .errors import InvalidRequest, StripeError, invalid
+from .fake import FakeStripe
 from .webhooks import Delivery
-
-if TYPE_CHECKING:
-    from .fake import FakeStripe
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

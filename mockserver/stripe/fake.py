@@ -1,4 +1,5 @@
-"""`FakeStripe`: the twin's Stripe — state, an in-process API, webhook delivery and the aiohttp apps.
+"""`FakeStripe`: the twin's Stripe — state, an in-process API and webhook delivery (its web apps are
+assembled around it in `apps.py`).
 
 The in-process methods follow the HTTP API's rules and return the same Stripe-shaped dicts; they
 raise `StripeError` subclasses where the HTTP API answers 4xx (an unknown id raises `NotFound`,
@@ -13,8 +14,6 @@ import inspect
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
-
-from aiohttp import web
 
 from ..clock import Clock
 from . import customers, events, intents, methods, refunds, sessions
@@ -399,34 +398,8 @@ class FakeStripe:
         })
 
     async def close(self) -> None:
-        """Cancel deliveries still in flight (the sub-app calls this when the twin shuts down)."""
+        """Cancel deliveries still in flight (the public app calls this when the twin shuts down)."""
         await self.dispatcher.close()
-
-    def app(self) -> web.Application:
-        """The aiohttp sub-application serving `/v1/...` and the hosted checkout; mount it at `mount_path`."""
-        from .api import build_app
-
-        app = build_app(self)
-
-        async def on_shutdown(_: web.Application) -> None:
-            # Before the server stops: a delivery to the twin itself must not hold the shutdown up.
-            await self.close()
-
-        app.on_shutdown.append(on_shutdown)
-        return app
-
-    def routes(self) -> list[web.AbstractRouteDef]:
-        """The API and checkout routes (without the Stripe error/auth middleware that `app()` adds)."""
-        from .api import api_routes
-        from .checkout import checkout_routes
-
-        return [*api_routes(self), *checkout_routes(self)]
-
-    def control_app(self) -> web.Application:
-        """The control sub-application (events, deliveries, 3-D Secure outcomes…); mount it at `/__twin/stripe`."""
-        from .control import build_control_app
-
-        return build_control_app(self)
 
     def note_request_base(self, base: str) -> None:
         """Remember the scheme and host clients reach the twin at (for checkout URLs made in-process)."""

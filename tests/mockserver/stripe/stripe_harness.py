@@ -16,7 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import unused_port
 
 from mockserver.clock import Clock
-from mockserver.stripe import FakeStripe
+from mockserver.stripe import FakeStripe, mount
 
 API_KEY = "sk_test_twin_0123456789"
 
@@ -62,8 +62,7 @@ class StripeServer:
 
     async def _serve(self) -> None:
         app = web.Application()
-        app.add_subapp("/stripe", self.fake.app())
-        app.add_subapp("/__twin/stripe", self.fake.control_app())
+        mount(app, self.fake)
         app.router.add_post("/hooks/{name}", self._hook)
         app.router.add_get("/shop/{page}", self._shop)
         self._runner = web.AppRunner(app)

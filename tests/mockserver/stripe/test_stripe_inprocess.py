@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import unused_port
 
 from mockserver.clock import Clock
-from mockserver.stripe import CardError, FakeStripe, InvalidRequest, NotFound, verify_signature
+from mockserver.stripe import CardError, FakeStripe, InvalidRequest, NotFound, mount, verify_signature
 from mockserver.stripe.cards import by_number, luhn_valid
 from mockserver.stripe.forms import decode
 from mockserver.stripe.params import Params
@@ -166,8 +166,7 @@ async def test_mounted_in_a_parent_app_with_its_own_not_found_handling(aiohttp_c
         return web.json_response(intent)
 
     app = web.Application(middlewares=[parent_envelope])
-    app.add_subapp("/stripe", fake.app())
-    app.add_subapp("/__twin/stripe", fake.control_app())
+    mount(app, fake)
     app.router.add_post("/hook", hook)
     app.router.add_post("/start", start_payment)
     client = await aiohttp_client(app)
