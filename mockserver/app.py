@@ -25,6 +25,7 @@ from .keys import CORS_POLICY, FAULTS, GUARD, KEEPER, SETTINGS, STRIPE, WORLD
 from .mutants import ActiveMutants
 from .persistence.keeper import Keeper
 from .persistence.sqlite import SqliteBackend
+from .seeding import seed_world
 from .settings import DEFAULT_WEBHOOK_SECRET, Settings
 from .specindex import ServiceSpec, load_service
 from .stripe import FakeStripe, mount
@@ -271,7 +272,8 @@ def create_app(
     # The state file first: a file the twin cannot use is refused before anything is built.
     backend = SqliteBackend(state_file, sync=settings.state_sync or "normal") if state_file else None
     try:
-        world = World(load_services(spec_paths), seed=seed, clock=clock, secret=secret or None, mutants=mutants)
+        world = World(load_services(spec_paths), seed=seed, clock=clock, secret=secret or None, mutants=mutants,
+                      seeders=[seed_world])
         keeper = Keeper(backend, world) if backend is not None else None
         guides = [read_auth_guide(path) for path in auth_guides or []]
         faults = FaultSet()

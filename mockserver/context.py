@@ -1,18 +1,46 @@
-"""What a handler gets (`Context`) and gives back (`Result`)."""
+"""What a handler gets (`Context`) and gives back (`Result`), and the shapes of the functions a
+service's workflow plugs in around them (`Handler`, `ScopeRule`).
+
+The engine's lower layers build on this module and it builds on `world.py` only: the workflow a
+context carries is seen through the `Plugin` protocol, so `workflows/base.py` (which defines
+`Workflow` in terms of these types) imports this module and not the other way round.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from .identity import Identity
+from .filters import Condition
+from .identity import Identity, system_identity
 from .specindex import DataObjectSpec, Operation
 from .store import Table
+from .world import ServiceState, World
 
-if TYPE_CHECKING:
-    from .workflows.base import Workflow
-    from .world import ServiceState, World
+Handler = Callable[["Context"], Awaitable["Result"]]
+ScopeRule = Callable[["Context", str], "list[Condition] | None"]
+
+
+def everyone(ctx: Context, obj: str) -> list[Condition] | None:
+    """The default scope: every authenticated caller sees every record (of its tenant)."""
+    return None
+
+
+class Plugin(Protocol):
+    """What a context knows of its service's workflow (a `workflows.base.Workflow`): the scope rule
+    the generic actions filter records by."""
+
+    @property
+    def scope(self) -> ScopeRule: ...
+
+
+@dataclass(frozen=True)
+class Unscoped:
+    """The plug-in of a context acting as the twin itself: every record is in scope."""
+
+    scope: ScopeRule = everyone
 
 
 @dataclass
@@ -36,7 +64,7 @@ class Context:
     world: World
     state: ServiceState
     op: Operation
-    workflow: Workflow
+    workflow: Plugin
     identity: Identity
     company: dict[str, Any] | None
     path: dict[str, Any]
@@ -55,10 +83,7 @@ class Context:
     @classmethod
     def system(cls, world: World, state: ServiceState) -> Context:
         """A context acting as the twin itself, not as a user (the control API's bulk loads)."""
-        from .identity import system_identity
-        from .workflows.base import Workflow
-
-        return cls(world=world, state=state, op=state.spec.operations[0], workflow=Workflow(),
+        return cls(world=world, state=state, op=state.spec.operations[0], workflow=Unscoped(),
                    identity=system_identity(state.spec.project, "twin-control"), company=None, path={}, query={},
                    filters={}, body={}, page_number=1, page_size=1, now=world.clock.now())
 

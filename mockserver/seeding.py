@@ -3,22 +3,31 @@
 The backend makes them in its business logic; a twin without a workflow module for the service
 cannot, so without seeds their get and list operations could only ever answer 404 and empty
 pages. Projects with a fixture module of their own shape their data by hand and get none.
+
+`seed_world` is a `World` seeder: whoever builds the world passes it (`World(..., seeders=[seed_world])`),
+and the world runs it after every reset.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fixtures.base import FixtureFactory
 
 from .context import Context
 from .crud import new_record
-
-if TYPE_CHECKING:
-    from .specindex import DataObjectSpec
-    from .world import ServiceState, World
+from .specindex import DataObjectSpec
+from .world import ServiceState, World
 
 SEEDED = 5
+
+
+def seed_world(world: World) -> None:
+    """Seed every service of a project without a fixture module of its own (see `seed_uncreatable`)."""
+    for state in world.services.values():
+        project = world.projects.get(state.spec.project)
+        if project is not None and project.generic:
+            seed_uncreatable(world, state)
 
 
 def uncreatable(state: ServiceState) -> list[DataObjectSpec]:

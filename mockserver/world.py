@@ -1,7 +1,8 @@
 """The twin's whole state: every service's tables, each project's fixtures, the clock, the ids.
 
 One `World` per server. `reset()` returns it to the seed; `dump()`/`restore()` move it to and from
-JSON (the control API's `/__twin/state` and `--state-file`).
+JSON (the control API's `/__twin/state` and `--state-file`). The world holds state and knows no
+engine: records made by the engine's rules (`seeding.py`) come from the seeders its builder passes.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import itertools
 import random
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -48,6 +49,8 @@ class ProjectState:
     foreign: dict[str, Table]
     companies: dict[str, dict[str, Any]]
     enums: dict[str, dict[str, list[str]]]
+    # No fixture module of its own: its data is generated (and the seeders may add records).
+    generic: bool = False
 
 
 def indexed_fields(obj: DataObjectSpec) -> list[str]:
@@ -68,12 +71,20 @@ def uuid4_string(bits: int) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+Seeder = Callable[["World"], None]
+
+
 class World:
-    """Everything the twin holds in memory."""
+    """Everything the twin holds in memory.
+
+    `seeders` run at the end of every `reset()` (so after a control reset or a restore too), before
+    the watcher hears of it: they add the records the fixtures cannot make (`seeding.seed_world`)."""
 
     def __init__(self, services: list[ServiceSpec], *, seed: int = 0, clock: Clock | None = None,
-                 secret: str | None = None, mutants: ActiveMutants | None = None) -> None:
+                 secret: str | None = None, mutants: ActiveMutants | None = None,
+                 seeders: Iterable[Seeder] = ()) -> None:
         self.seed = seed
+        self.seeders = tuple(seeders)
         self.clock = clock or Clock()
         # The deliberate defects switched on in this twin (none on a clean one); `reset()` keeps them.
         self.mutants = mutants if mutants is not None else ActiveMutants()
@@ -117,7 +128,6 @@ class World:
                             for name, obj in state.spec.data_objects.items()}
             state.webhook_events = set()
         personas: list[Persona] = []
-        generic_projects: set[str] = set()
         self.projects = {}
         for project, foreign in foreign_by_project.items():
             data = fixtures.load(project, foreign, self.seed, roles=list(roles_by_project[project].values()),
@@ -129,8 +139,6 @@ class World:
                 for p in data.personas
             ]
             personas += project_personas
-            if data.generic:
-                generic_projects.add(project)
             tables = {}
             for name, records in data.objects.items():
                 table = Table(name, ("tutorId", "hostId", "tutorProfileId", "coursePackId", "codename"),
@@ -140,7 +148,7 @@ class World:
                 tables[name] = table
             self.projects[project] = ProjectState(
                 name=project, personas=project_personas, foreign=tables,
-                companies={c["codename"]: c for c in data.companies}, enums=data.enums,
+                companies={c["codename"]: c for c in data.companies}, enums=data.enums, generic=data.generic,
             )
         # Login sessions and users registered through the auth API: state like the records.
         self.sessions = SessionStore(self.seed)
@@ -148,11 +156,8 @@ class World:
         self.passwords: dict[str, str] = {}  # "<project>:<persona>" → a fixture persona's reset password
         self.auth = Authenticator(personas, self._secret, sessions=self.sessions.by_id) if self._secret \
             else Authenticator(personas, sessions=self.sessions.by_id)
-        from .seeding import seed_uncreatable  # the engine's helpers, which build on this module
-
-        for state in self.services.values():
-            if state.spec.project in generic_projects:
-                seed_uncreatable(self, state)
+        for seeder in self.seeders:
+            seeder(self)
         self.auth_revision = 0  # bumped by every registration and password change (for the state file)
         if self.watcher is not None:
             self.watcher.attach(self)

@@ -9,23 +9,15 @@ reader finds a route's behaviour either in `mockserver/crud.py` or in the servic
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from ..context import Context, Result
-    from ..filters import Condition
-    from ..specindex import DataObjectSpec, ServiceSpec
-    from ..store import Table
+from ..context import Context, Handler, ScopeRule, everyone
+from ..specindex import DataObjectSpec, ServiceSpec
+from ..store import Table
 
-Handler = Callable[["Context"], Awaitable["Result"]]
-ScopeRule = Callable[["Context", str], "list[Condition] | None"]
-
-
-def everyone(ctx: Context, obj: str) -> list[Condition] | None:
-    """The default scope: every authenticated caller sees every record (of its tenant)."""
-    return None
+# What a workflow module builds with.
+__all__ = ["Handler", "ScopeRule", "Workflow", "everyone", "foreign_table", "object_spec"]
 
 
 def object_spec(ctx: Context, name: str) -> DataObjectSpec:
