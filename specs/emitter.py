@@ -15,7 +15,7 @@ from .extensions import SYSTEM_FIELDS
 from .model import Api, DataObject, FilterParam, GuideType, Join, Parameter, Service
 from .parser import full_fields
 from .payment import payment_role
-from .prose import is_platform_role, tenant_object
+from .prose import is_platform_role, required_keys, tenant_object
 from .values import DATETIME_PATTERN, FILTER_DATE_PATTERN, UUID_PATTERN
 
 OPENAPI_VERSION = "3.1.0"
@@ -169,14 +169,6 @@ def _parameter(param: Parameter, example: Any, *, filters: bool = False) -> dict
     return out
 
 
-def _required_keys(description: str) -> list[str]:
-    """Keys a guide says an Object parameter must include ("Must include paymentMethodId.")."""
-    match = re.search(r"[Mm]ust include ([\w, ]+?)(?:\.|$)", description)
-    if not match:
-        return []
-    return [w for w in re.split(r",\s*|\s+and\s+", match.group(1)) if re.fullmatch(r"\w+", w)]
-
-
 def _body_schema(params: list[Parameter], obj: DataObject | None) -> dict[str, Any]:
     props: dict[str, Any] = {}
     required: list[str] = []
@@ -185,7 +177,7 @@ def _body_schema(params: list[Parameter], obj: DataObject | None) -> dict[str, A
         prop = obj.find_property(param.name) if obj else None
         may_be_null = not param.required and not (prop and prop.required)
         schema = value_schema(param.type, is_array=param.is_array, enum=param.enum, optional=may_be_null)
-        if param.type == "Object" and (keys := _required_keys(param.description)):
+        if param.type == "Object" and (keys := required_keys(param.description)):
             # Declared as well as required, so a generator gives them a type (ids are strings).
             declared = {k: {"type": "string", "minLength": 1} if k.lower().endswith("id") else {} for k in keys}
             schema = {**schema, "properties": declared, "required": keys}

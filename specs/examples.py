@@ -16,6 +16,7 @@ import fixtures
 from fixtures.base import FixtureFactory
 
 from .model import Api, DataObject, GuideType, Join, Parameter, Property, Service
+from .prose import required_keys
 
 APP_VERSION = "twin-0.1.0"
 SYSTEM_EXAMPLE_DAYS = -7  # records in examples were created a week before the fixtures' anchor date
@@ -116,9 +117,7 @@ class ServiceExamples:
 
     def object_parameter(self, param: Parameter) -> dict[str, Any]:
         """A free-form object parameter (`paymentUserParams`) with the keys its description requires."""
-        from .emitter import _required_keys
-
-        keys = _required_keys(param.description)
+        keys = required_keys(param.description)
         # A Stripe test card is what a payment method id means in the guides' payment APIs.
         return {k: "pm_card_visa" if k == "paymentMethodId" else self.scalar(k, "String") for k in keys} or \
             {"note": self.factory.faker.sentence(nb_words=4)}

@@ -1,6 +1,6 @@
 """Facts read from a guide's prose rather than its tables: the roles it names, the tenant it
-forwards. They work on plain text with Markdown emphasis removed, so the page-text form and the
-Markdown form of a guide give the same answer.
+forwards, the keys an object parameter must include. They work on plain text with Markdown
+emphasis removed, so the page-text form and the Markdown form of a guide give the same answer.
 """
 
 from __future__ import annotations
@@ -49,3 +49,11 @@ def tenant_object(header: str) -> str:
     `clinic`); `company` (the Mindbricks default) when it names none."""
     match = _TENANT_HEADER_RE.match(header.strip())
     return match.group("object").lower() if match and match.group("object").lower() != "mbx" else "company"
+
+
+def required_keys(description: str) -> list[str]:
+    """Keys a guide says an Object parameter must include ("Must include paymentMethodId.")."""
+    match = re.search(r"[Mm]ust include ([\w, ]+?)(?:\.|$)", description)
+    if not match:
+        return []
+    return [w for w in re.split(r",\s*|\s+and\s+", match.group(1)) if re.fullmatch(r"\w+", w)]
