@@ -12,58 +12,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..client import DEFAULT, Api, Reply
+from ..client import DEFAULT, Api
 from ..spec import FilterFacts, ObjectFacts, OperationFacts
 from ..target import ServiceTarget
 from .base import ScenarioContext, Skip, StopScenario, scenario
+from .lookups import any_tenant, list_all, tenant_for
+from .pool import parent_id, seed
 from .recipes import Recipe, differences, recipes_for, same_value
 
 NIL_ID = "00000000-0000-4000-8000-000000000000"
 
 
 # -- helpers shared by the project modules ---------------------------------------------------------
-def tenant_for(ctx: ScenarioContext, item: Recipe) -> str | None:
-    """The tenant codename a recipe's writes name (the actor's own, else `tenant_of`'s)."""
-    if not ctx.spec.tenant_header:
-        return None
-    actor = ctx.identity(item.actor)
-    if actor.tenant:
-        return actor.tenant
-    if item.tenant_of:
-        return ctx.identity(item.tenant_of).tenant
-    return any_tenant(ctx)
-
-
-def any_tenant(ctx: ScenarioContext) -> str | None:
-    """Some tenant codename known to the target (for calls that only need a well-formed header)."""
-    for identity in ctx.target.identities.values():
-        if identity.tenant:
-            return identity.tenant
-    return None
-
-
-def list_all(api: Api, op: OperationFacts, query: dict[str, Any] | None = None, path: dict[str, Any] | None = None,
-             tenant: Any = None, limit: int = 5000) -> tuple[list[dict[str, Any]], Reply]:
-    """Every row of a list operation (walking pages of the maximum size); answers (rows, first reply)."""
-    size = api.spec.max_page_size
-    rows: list[dict[str, Any]] = []
-    first: Reply | None = None
-    page = 1
-    extra = {"tenant": tenant} if tenant is not None else {}
-    while True:
-        reply = api.call(op.api, path=path, query={**(query or {}), "pageNumber": page, "pageRowCount": size}, **extra)
-        first = first or reply
-        if not reply.ok:
-            return rows, first
-        got = reply.records
-        rows.extend(got)
-        paging = (reply.json or {}).get("paging") or {}
-        total = paging.get("totalRowCount")
-        if len(got) < size or not isinstance(total, int) or len(rows) >= total or len(rows) >= limit:
-            return rows, first
-        page += 1
-
-
 def has_paging(op: OperationFacts) -> bool:
     return op.is_list and op.method == "GET" and "pageRowCount" in op.query_params
 
@@ -79,8 +39,6 @@ def path_values(ctx: ScenarioContext, op: OperationFacts, actor: str) -> dict[st
             values[name] = identity.user_id
         elif name.endswith("Id") and name[:-2] in ctx.spec.objects:
             # a child list (`/meals/{mealId}/lines`): under a parent record this run made, else one the actor sees
-            from .coverage import parent_id  # imported here: coverage builds on this module
-
             parent = parent_id(ctx, name[:-2], actor)
             if parent is None:
                 return None
@@ -388,9 +346,7 @@ def _richest_reader(ctx: ScenarioContext, op: OperationFacts) -> Any:
 
 def _seed(ctx: ScenarioContext, count: int = 3) -> None:
     """Give every recipe object a few fresh records (deleted again afterwards); objects without a
-    recipe get records prepared from the spec, by several users (see `coverage.seed`)."""
-    from .coverage import seed  # imported here: coverage builds on this module
-
+    recipe get records prepared from the spec, by several users (see `pool.seed`)."""
     if ctx._scratch.get("seeded"):
         return
     ctx._scratch["seeded"] = True

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..client import Api, Reply
 from .base import ScenarioContext, Skip, scenario
-from .common import list_all
+from .lookups import list_all
 from .payments import (
     DECLINED,
     VISA,

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..client import Api
 from .base import ScenarioContext, scenario
-from .common import list_all
+from .lookups import list_all
 from .payments import (
     DECLINED,
     VISA,
