@@ -358,6 +358,19 @@ async def test_objects_no_api_creates_are_seeded_in_every_tenant(clinic: Twin) -
     assert pets == []  # objects an API creates start empty
 
 
+async def test_a_reset_seeds_the_same_records_again(clinic: Twin) -> None:
+    _, before = await clinic.call("GET", f"{BASE}/v1/vaccinations", headers=as_(clinic, "babil-vet"))
+    state = await (await clinic.client.get("/__twin/state")).json()
+    state["services"]["vetclinic-appointmentmanagement"]["objects"]["vaccination"] = []
+    assert (await clinic.client.put("/__twin/state", json=state)).status == 200
+    assert (await clinic.call("POST", "/__twin/reset", json={}))[0] == 200
+    _, after = await clinic.call("GET", f"{BASE}/v1/vaccinations", headers=as_(clinic, "babil-vet"))
+    stamps = ("createdAt", "updatedAt")  # the moment of seeding: the clock has moved on
+    assert [{k: v for k, v in r.items() if k not in stamps} for r in after["vaccinations"]] == \
+        [{k: v for k, v in r.items() if k not in stamps} for r in before["vaccinations"]]
+    assert len(after["vaccinations"]) == 3
+
+
 @pytest.mark.parametrize("value", ["9999-12-31", "$leq-9999-12-31", "9999-12-31T23:59:59.999Z", "0001-01-01T00:00:00+01:00"])
 async def test_a_date_filter_at_the_ends_of_the_calendar_is_answered(clinic: Twin, value: str) -> None:
     await a_babil_appointment(clinic)  # scheduled 2027-01-05: inside no range below but $leq-9999-12-31
