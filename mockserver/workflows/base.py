@@ -9,6 +9,7 @@ reader finds a route's behaviour either in `mockserver/crud.py` or in the servic
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
