@@ -28,7 +28,7 @@ from ..client import Api, Reply
 from ..spec import OperationFacts, ServiceSpec
 from ..target import Identity, ServiceTarget
 from .base import ScenarioContext, scenario
-from .common import any_tenant
+from .lookups import any_tenant
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
