@@ -90,8 +90,9 @@ class OperationHandler:
         started = time.perf_counter()
         op = self.op
         cache, key = self.read_cache, None
-        raw_path = request.raw_path  # as sent: the route with its query string, still %-encoded
-        if cache is not None and "$" not in raw_path and "%24" not in raw_path and not mutants.any_active():
+        # raw_path: as sent, the route with its query string, still %-encoded.
+        if cache is not None and "$" not in (raw_path := request.raw_path) and "%24" not in raw_path \
+                and not mutants.any_active():
             headers = request.headers
             # Without an Authorization header the session cookie identifies the caller: key on it.
             key = (raw_path, headers.get("Authorization") or headers.get("Cookie"),
