@@ -85,6 +85,8 @@ def uuid4_strings(bits: int, count: int) -> list[str]:
 class World:
     """Everything the twin holds in memory."""
 
+    _id_batch: list[str]  # the ids drawn and not handed out yet, next one last
+
     def __init__(self, services: list[ServiceSpec], *, seed: int = 0, clock: Clock | None = None,
                  secret: str | None = None) -> None:
         self.seed = seed
@@ -214,7 +216,7 @@ class World:
         self._id_seed = seed_text
         self._rng = random.Random(seed_text)
         self._ids_drawn = drawn
-        self._id_batch: list[str] = []
+        self._id_batch = []
         # getrandbits(128 * n) advances the Mersenne Twister by the same 4n words as n calls of
         # getrandbits(128), so skipping ahead costs one call per chunk instead of one per id.
         while drawn > 0:
