@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bench import scenario, stubs, wrk
 from bench.compare import requests_for
 
@@ -96,3 +98,23 @@ def test_verify_bench_prints_totals_and_each_layer() -> None:
     assert lines[0].startswith("wall 12.3s  CPU 10.0s (twin verify)  +1.5s (twin)  exit 0  100 rule checks")
     assert "3 skipped (3.0 %)" in lines[0]
     assert lines[1].split() == ["tutorhub-enrollmentmanagement", "probes", "0.4s", "scenarios", "3.0s", "generated", "7.2s"]
+
+
+def test_cpu_report_turns_medians_into_shares_of_the_bare_ceiling(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import cpu
+
+    args = cpu.parse_args(["--servers", "twin,bare", "--requests", "create", "--rounds", "3"])
+    samples = {
+        "twin": {"create": [cpu.Sample(1000, 0.200, 0), cpu.Sample(1000, 0.100, 0), cpu.Sample(1000, 0.120, 0)]},
+        "bare": {"create": [cpu.Sample(1000, 0.060, 0), cpu.Sample(1000, 0.060, 0), cpu.Sample(1000, 0.061, 0)]},
+    }
+    assert cpu.report(samples, args)
+    out = capsys.readouterr().out
+    assert "120.0" in out and "50 %" in out  # median 120 µs against 60 µs
+
+
+def test_cpu_refuses_a_state_twin_without_the_create() -> None:
+    from bench import cpu
+
+    with pytest.raises(SystemExit):
+        cpu.parse_args(["--servers", "twin-state", "--requests", "get"])

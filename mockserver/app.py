@@ -195,6 +195,7 @@ def add_service_routes(app: web.Application, world: World, *, read_cache: bool =
     """One route per operation at `<base path><path>`; mixed-case routes also answer in lower case
     (the backends' router is case-insensitive). Returns each service's workflow by slug."""
     workflows: dict[str, Workflow] = {}
+    resources: dict[str, web.Resource] = {}
     for state in world.services.values():
         spec = state.spec
         workflow = workflows[spec.slug] = workflow_for(spec)
@@ -205,18 +206,26 @@ def add_service_routes(app: web.Application, world: World, *, read_cache: bool =
                 part if part.startswith("{") else part.lower() for part in _segments(op.path)
             )
             for route in dict.fromkeys([path, lower]):
-                _add_route(app, op.method, route, handler.handle)
+                _add_route(app, op.method, route, handler.handle, resources)
     return workflows
 
 
-def _add_route(app: web.Application, method: str, path: str, handler: Any) -> None:
+def _add_route(app: web.Application, method: str, path: str, handler: Any, resources: dict[str, web.Resource]) -> None:
     """A route as the backends' (Express) router takes it: with or without a trailing slash, and a
-    GET also answering HEAD (its headers, no body)."""
+    GET also answering HEAD (its headers, no body).
+
+    One resource per path, holding every method on it (`resources`, path → resource): the router
+    tries the resources sharing a path prefix one by one, so a create must not first be offered
+    to the get, update and delete of the same path. The first route for a path and method wins,
+    as the router's order did before."""
     for variant in (path, path.rstrip("/") + "/") if path != "/" else (path,):
-        if method == "GET":
-            app.router.add_get(variant, handler, allow_head=True)
-        else:
-            app.router.add_route(method, variant, handler)
+        resource = resources.get(variant)
+        if resource is None:
+            resource = resources[variant] = app.router.add_resource(variant)
+        taken = {route.method for route in resource}
+        for verb in ("HEAD", "GET") if method == "GET" else (method,):
+            if verb not in taken:
+                resource.add_route(verb, handler)
 
 
 def mount_stripe(app: web.Application, world: World, workflows: dict[str, Workflow], *, seed: int = 0) -> FakeStripe:

@@ -74,11 +74,28 @@ def uuid4_string(bits: int) -> str:
 Seeder = Callable[["World"], None]
 
 
+ID_BATCH = 64
+"""Ids drawn from the generator at once (see `World.new_id`)."""
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
+def uuid4_strings(bits: int, count: int) -> list[str]:
+    """The UUIDs `uuid4_string` makes of each 128-bit chunk of `bits`, lowest chunk LAST (so that
+    `pop()` hands them out lowest first): one big-integer format and string slicing per id
+    instead of integer arithmetic per id."""
+    digits = f"{bits:0{32 * count}x}"
+    return [f"{digits[at:at + 8]}-{digits[at + 8:at + 12]}-4{digits[at + 13:at + 16]}-"
+            f"{_VARIANT[digits[at + 16]]}{digits[at + 17:at + 20]}-{digits[at + 20:at + 32]}"
+            for at in range(0, 32 * count, 32)]
+
+
 class World:
     """Everything the twin holds in memory.
 
     `seeders` run at the end of every `reset()` (so after a control reset or a restore too), before
     the watcher hears of it: they add the records the fixtures cannot make (`seeding.seed_world`)."""
+
+    _id_batch: list[str]  # the ids drawn and not handed out yet, next one last
 
     def __init__(self, services: list[ServiceSpec], *, seed: int = 0, clock: Clock | None = None,
                  secret: str | None = None, mutants: ActiveMutants | None = None,
@@ -192,7 +209,11 @@ class World:
     def new_id(self) -> str:
         """A fresh UUID from the seeded generator (same sequence after every reset)."""
         self._ids_drawn += 1
-        return uuid4_string(self._rng.getrandbits(128))
+        if not self._id_batch:
+            # getrandbits(128 * n) yields the same bits as n calls of getrandbits(128), the first
+            # call's in the lowest 128 (see resume_ids): the sequence is the same, drawn in batches.
+            self._id_batch = uuid4_strings(self._rng.getrandbits(128 * ID_BATCH), ID_BATCH)
+        return self._id_batch.pop()
 
     def id_position(self) -> tuple[str, int]:
         """Where the id sequence stands: its seed text and how many ids it has handed out."""
@@ -203,6 +224,7 @@ class World:
         self._id_seed = seed_text
         self._rng = random.Random(seed_text)
         self._ids_drawn = drawn
+        self._id_batch = []
         # getrandbits(128 * n) advances the Mersenne Twister by the same 4n words as n calls of
         # getrandbits(128), so skipping ahead costs one call per chunk instead of one per id.
         while drawn > 0:

@@ -12,3 +12,25 @@ def test_uuid4_strings_are_what_the_uuid_module_makes_of_the_same_bits():
     rng = random.Random(7)
     for bits in [0, 2**128 - 1, *(rng.getrandbits(128) for _ in range(2000))]:
         assert uuid4_string(bits) == str(uuid.UUID(int=bits, version=4))
+
+
+def test_batched_ids_are_the_sequence_of_one_draw_per_id():
+    from mockserver.world import ID_BATCH, World
+
+    world = World([], seed=3)
+    rng = random.Random(world.id_position()[0])
+    one_by_one = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(3 * ID_BATCH + 5)]
+    assert [world.new_id() for _ in range(len(one_by_one))] == one_by_one
+
+
+def test_ids_resume_where_the_position_left_them_mid_batch():
+    from mockserver.world import World
+
+    world = World([], seed=3)
+    for _ in range(70):
+        world.new_id()
+    seed_text, drawn = world.id_position()
+    expected = [world.new_id() for _ in range(100)]
+    resumed = World([], seed=3)
+    resumed.resume_ids(seed_text, drawn)
+    assert [resumed.new_id() for _ in range(100)] == expected
