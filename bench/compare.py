@@ -352,14 +352,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind, so the servers are stopped
-    if tools.cpu_count() < 2 or max(args.server_cpu, args.load_cpu) >= (os.cpu_count() or 1):
-        print("need two cores (server and wrk on different cores)", file=sys.stderr)
+    run_dir = tools.pinned_run("compare", args.out, args.server_cpu, args.load_cpu)
+    if run_dir is None:
         return 2
-    run_dir = args.out or tools.RESULTS / f"compare-{datetime.now(UTC):%Y%m%d-%H%M%S}"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    # Install or locate everything first, so that no install lands inside a measurement.
-    tools.wrk()
-    tools.taskset()
     if "prism" in args.servers:
         tools.node()
         tools.prism()

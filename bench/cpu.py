@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import os
 import signal
 import statistics
 import sys
@@ -130,13 +129,9 @@ def report(samples: dict[str, dict[str, list[Sample]]], args: argparse.Namespace
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind, so the servers are stopped
-    if tools.cpu_count() < 2 or max(args.server_cpu, args.load_cpu) >= (os.cpu_count() or 1):
-        print("need two cores (server and wrk on different cores)", file=sys.stderr)
+    run_dir = tools.pinned_run("cpu", args.out, args.server_cpu, args.load_cpu)
+    if run_dir is None:
         return 2
-    run_dir = args.out or tools.RESULTS / f"cpu-{datetime.now(UTC):%Y%m%d-%H%M%S}"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    tools.wrk()
-    tools.taskset()
     scenario = load(args.spec.resolve(), args.object)
     targets: dict[str, dict[str, tuple[str, Path]]] = {}
     with contextlib.ExitStack() as stack:

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -124,6 +125,20 @@ def _npm_install() -> None:
     )
     if result.returncode != 0:
         raise ToolError(f"npm install failed:\n{result.stderr[-2000:]}")
+
+
+def pinned_run(kind: str, out: Path | None, server_cpu: int, load_cpu: int) -> Path | None:
+    """The results folder of a run that pins the server and wrk to two different cores, with wrk and
+    taskset ready; None (and the reason on stderr) on a machine without two such cores."""
+    if cpu_count() < 2 or max(server_cpu, load_cpu) >= (os.cpu_count() or 1):
+        print("need two cores (server and wrk on different cores)", file=sys.stderr)
+        return None
+    run_dir = out or RESULTS / f"{kind}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    # Installed or located first, so that no install lands inside a measurement.
+    wrk()
+    taskset()
+    return run_dir
 
 
 def cpu_count() -> int:
