@@ -10,12 +10,13 @@ or `*` for any). A page from anywhere else gets no CORS headers, so its browser 
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from aiohttp import web
+
+from .guard import is_loopback_host
 
 _CACHE_LIMIT = 1024
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -31,12 +32,7 @@ def is_loopback_origin(origin: str) -> bool:
         return False
     if parts.scheme not in ("http", "https") or not host:
         return False
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(host)
 
 
 def _pattern(origin: str) -> re.Pattern[str]:

@@ -8,17 +8,13 @@ but the twin aborted, so it proves the page needs no network.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
 from twin_testing import SPECS, TUTORHUB, Twin
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def operations(spec_path: Any) -> list[tuple[str, str, dict[str, Any]]]:
@@ -61,15 +57,6 @@ async def test_swagger_ui_is_served_by_the_twin(twin: Twin) -> None:
         response = await twin.client.get(f"/__twin/docs/static/{name}")
         assert response.status == 200 and len(await response.read()) > 10_000
 
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
 
 
 @pytest.mark.browser

@@ -36,9 +36,6 @@ from twin_testing import AIRBNB, WORKFORCEOS, Twin
 
 from mockserver.workflows.workforceos import PLAN_FEATURES
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WEBHOOK_SECRET = "whsec_twin_test"  # the twin's default webhook signing secret
 STRIPE_CONTROL = "/__twin/stripe"
 
@@ -187,16 +184,6 @@ class Frontend:
         session = json.dumps({"api": self.api, **self.sessions[codename]})
         await route.fulfill(status=200, content_type="text/html", body=FRONTEND_PAGE.replace("/*SESSION*/null", session))
 
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    """Debian's Chromium, headless, driven by Playwright's async API (on the twin's event loop)."""
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
 
 
 @dataclass
