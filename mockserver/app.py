@@ -17,7 +17,7 @@ from specs.build import LoadedSpec, default_spec_paths, load_specs
 from . import authapi, control, docs, envelope
 from .clock import Clock
 from .cors import CorsPolicy
-from .engine import ApiResponse, OperationHandler, json_response
+from .engine import ApiResponse, OperationHandler, elapsed_ms, json_response
 from .errors import ApiError
 from .faults import FaultSet
 from .guard import ControlGuard
@@ -157,12 +157,11 @@ def twin_middleware(world: World, faults: FaultSet, cors: CorsPolicy | None = No
                 response = json_response(body, 503)
         if control:
             _grant(request, response)  # the guard refused every origin that is not same-site
-        else:
-            _cors(request, response, policy)
-        if not control:
-            api, user = (response.api, response.user_id) if isinstance(response, ApiResponse) else (None, None)
-            journal.append((clock_stamp(), method, path, request.query_string, response.status, api, user,
-                            round((time.perf_counter() - started) * 1000, 3)))
+            return response
+        _cors(request, response, policy)
+        api, user = (response.api, response.user_id) if isinstance(response, ApiResponse) else (None, None)
+        journal.append((clock_stamp(), method, path, request.query_string, response.status, api, user,
+                        elapsed_ms(started)))
         return response
 
     return middleware
@@ -199,7 +198,10 @@ def add_service_routes(app: web.Application, world: World, *, read_cache: bool =
     for state in world.services.values():
         spec = state.spec
         workflow = workflows[spec.slug] = workflow_for(spec)
-        for op in spec.operations:
+        # Literal paths first: the router offers a request to the resources filed under the same
+        # path prefix in the order they were added, and `/orders/{id}` is filed under `/orders`:
+        # a `POST /orders` need not be tried against it (and its trailing-slash twin) first.
+        for op in sorted(spec.operations, key=lambda op: "{" in op.path):
             handler = OperationHandler(world, state, op, workflow, read_cache=read_cache)
             path = spec.base_path + op.path
             lower = spec.base_path + "".join(

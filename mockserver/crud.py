@@ -17,7 +17,7 @@ from .errors import ApiError, forbidden, not_found
 from .filters import Condition, condition_for, exact, select
 from .projection import present
 from .samples import sample
-from .specindex import DataObjectSpec, options
+from .specindex import DataObjectSpec, FieldPlan, options
 from .store import Table
 
 TENANT_LEAK = mutants.rule_mutant("tenant-leak", "reads and writes ignore the tenant header")
@@ -44,6 +44,15 @@ def _normal_int(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+def _each(normal: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`normal` applied to a value, or to each element of an array value."""
+    return lambda value: [normal(v) for v in value] if isinstance(value, list) else normal(value)
+
+
+_NORMAL = {"Date": _each(_normal_date), "Integer": _each(_normal_int)}
+"""The property types stored in a canonical form, and how a value of each is brought to it."""
+
+
 def normalize(obj: DataObjectSpec, values: dict[str, Any]) -> dict[str, Any]:
     """Canonical dates, integral Integers and `<enum>_idx` for every enum value in `values`."""
     out = dict(values)
@@ -51,10 +60,8 @@ def normalize(obj: DataObjectSpec, values: dict[str, Any]) -> dict[str, Any]:
         prop = obj.properties.get(name)
         if prop is None:
             continue
-        if prop["type"] == "Date":
-            out[name] = [_normal_date(v) for v in value] if isinstance(value, list) else _normal_date(value)
-        elif prop["type"] == "Integer":
-            out[name] = [_normal_int(v) for v in value] if isinstance(value, list) else _normal_int(value)
+        if prop["type"] in _NORMAL:
+            out[name] = _NORMAL[prop["type"]](value)
         if name in obj.enum_index:
             out[f"{name}_idx"] = obj.enum_index[name].get(value) if value is not None else None
     return out
@@ -74,33 +81,39 @@ def new_record(ctx: Context, values: dict[str, Any], obj: DataObjectSpec | None 
     record: dict[str, Any] = {"id": ctx.world.new_id()}
     for f in obj.fields:
         name = f.name
-        if name in values and (values[name] is not None or not f.required):
-            value = values[name]
-        elif name == obj.tenant_field and ctx.company is not None:
-            value = ctx.company["id"]
-        elif not f.required:
-            value = [] if f.is_array else None
-        elif f.is_array:
-            value = []
-        elif f.type == "ID":
-            # A session bind (the caller) unless it points at another record, which must be named.
-            rel = obj.relation(name)
-            value = ctx.user_id if rel is None or rel["target"] == "user" else None
-        elif f.type == "Enum":
-            value = next(iter(options(f.prop)), None)
-        elif f.type == "Date":
-            value = now
-        else:
-            value = _DEFAULTS.get(f.type)
-        if f.type == "Date":
-            value = [_normal_date(v) for v in value] if isinstance(value, list) else _normal_date(value)
-        elif f.type == "Integer":
-            value = [_normal_int(v) for v in value] if isinstance(value, list) else _normal_int(value)
+        value = values.get(name, _ABSENT)
+        if value is _ABSENT or (value is None and f.required):
+            value = _unsent(ctx, obj, f, now)
+        elif f.type in _NORMAL:
+            value = _NORMAL[f.type](value)
         record[name] = value
         if f.enum_index is not None:
-            record[f"{name}_idx"] = f.enum_index.get(value) if value is not None else None
-    record.update(isActive=True, recordVersion=1, createdAt=now, updatedAt=now, _owner=ctx.user_id)
+            record[f.idx_name] = f.enum_index.get(value) if value is not None else None
+    user_id = ctx.identity.user_id
+    record.update(isActive=True, recordVersion=1, createdAt=now, updatedAt=now, _owner=user_id)
     return record
+
+
+_ABSENT: Any = object()
+
+
+def _unsent(ctx: Context, obj: DataObjectSpec, f: FieldPlan, now: str) -> Any:
+    """The value of a property a create did not send (or sent as null while it is required)."""
+    if f.name == obj.tenant_field and ctx.company is not None:
+        return ctx.company["id"]
+    if not f.required:
+        return [] if f.is_array else None
+    if f.is_array:
+        return []
+    if f.type == "ID":
+        # A session bind (the caller) unless it points at another record, which must be named.
+        rel = obj.relation(f.name)
+        return ctx.identity.user_id if rel is None or rel["target"] == "user" else None
+    if f.type == "Enum":
+        return next(iter(options(f.prop)), None)
+    if f.type == "Date":
+        return now
+    return _DEFAULTS.get(f.type)
 
 
 def check_references(ctx: Context, record: dict[str, Any], obj: DataObjectSpec | None = None,
@@ -269,11 +282,15 @@ def list_records(ctx: Context, conditions: list[Condition], applied: list[dict[s
 async def create(ctx: Context) -> Result:
     """Create a record from the body's property values; a path parameter naming a property (the
     parent in `POST /v1/preset-meals/{presetMealId}/lines`) sets it."""
-    values = _property_values(ctx, ctx.obj)
-    values.update({k: v for k, v in ctx.path.items() if k in ctx.obj.properties})
-    record = new_record(ctx, values)
-    check_references(ctx, record)
-    ctx.table().insert(record)
+    obj = ctx.obj
+    properties = obj.properties
+    values = {k: v for k, v in ctx.body.items() if k in properties}
+    if ctx.path:
+        values.update({k: v for k, v in ctx.path.items() if k in properties})
+    record = new_record(ctx, values, obj)
+    if obj.relations:
+        check_references(ctx, record, obj)
+    ctx.state.tables[obj.name].insert(record)
     return Result(data=record)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-from multidict import MultiDict, MultiDictProxy
+from multidict import MultiMapping
 
 from . import envelope, mutants
 from .context import Context, Result
@@ -29,7 +29,6 @@ from .world import ServiceState, World
 AUTH_OPTIONAL = mutants.rule_mutant("auth-optional", "a request without a token is served as the project's first persona")
 ROLE_BYPASS = mutants.rule_mutant("role-bypass", "the role table is not enforced")
 JSON = "application/json"
-EMPTY_QUERY: MultiDictProxy[str] = MultiDictProxy(MultiDict())
 
 
 def _raw_fragment(value: Any) -> Any:
@@ -49,6 +48,12 @@ def encode(body: Any) -> bytes:
         return orjson.dumps(body, default=_raw_fragment)
     except TypeError:
         return json.dumps(body, default=_raw_decoded).encode()
+
+
+def elapsed_ms(started: float) -> float:
+    """Milliseconds since `started` (a `time.perf_counter()`), to the microsecond (integer
+    arithmetic: `round(x, 3)` formats the float as text to round it)."""
+    return int((time.perf_counter() - started) * 1_000_000) / 1000
 
 
 def json_response(body: Any, status: int, headers: dict[str, str] | None = None) -> web.Response:
@@ -80,6 +85,9 @@ class OperationHandler:
         self.project = state.spec.project
         self.tenant_header = state.spec.tenant_header
         self.reads_query = bool(op.query_params or op.filters or op.paging_params)
+        # The role table's entry for this API (None: open to every role): most calls pass on one
+        # set look-up; a refusal asks the workflow, which knows the loosening mutants.
+        self.roles = workflow.access.get(op.api)
         self.declared_query = frozenset([*(p.name for p in op.query_params), *(f.name for f in op.filters),
                                          *op.paging_params])
         # The generic reads are memoized between writes (see readcache.py); a workflow's own
@@ -91,16 +99,17 @@ class OperationHandler:
         started = time.perf_counter()
         op = self.op
         cache, key = self.read_cache, None
-        raw_path = request.raw_path  # as sent: the route with its query string, still %-encoded
-        if cache is not None and "$" not in raw_path and "%24" not in raw_path and not self.mutants.any_active():
-            headers = request.headers
-            # Without an Authorization header the session cookie identifies the caller: key on it.
-            key = (raw_path, headers.get("Authorization") or headers.get("Cookie"),
-                   headers.get(self.tenant_header) if self.tenant_header else None)
-            kept = cache.get(key)
-            if kept is not None:
-                return self._replay(kept, started)
-            stamp = cache.stamp()
+        if cache is not None:
+            raw_path = request.raw_path  # as sent: the route with its query string, still %-encoded
+            if "$" not in raw_path and "%24" not in raw_path and not self.mutants.any_active():
+                headers = request.headers
+                # Without an Authorization header the session cookie identifies the caller: key on it.
+                key = (raw_path, headers.get("Authorization") or headers.get("Cookie"),
+                       headers.get(self.tenant_header) if self.tenant_header else None)
+                kept = cache.get(key)
+                if kept is not None:
+                    return self._replay(kept, started)
+                stamp = cache.stamp()
         identity: Identity | None = None
         try:
             identity = self._authenticate(request)
@@ -115,8 +124,10 @@ class OperationHandler:
         except ApiError as error:
             status = error.status
             body = envelope.error(error.status, error.message, error.detail, self.world.clock.now())
-        for rewrite in self.mutants.active_rewrites():
-            status, body = rewrite(op.facts, status, body)
+        rewrites = self.mutants.active_rewrites()
+        if rewrites:
+            for rewrite in rewrites:
+                status, body = rewrite(op.facts, status, body)
         response = ApiResponse(body=encode(body), status=status, content_type=JSON)
         response.api = op.api
         if identity is not None:
@@ -125,7 +136,7 @@ class OperationHandler:
 
     def _replay(self, kept: Answer, started: float) -> web.Response:
         """A kept answer, with this request's own requestId and elapsedMs."""
-        body = kept.body(round((time.perf_counter() - started) * 1000, 3), self.world.request_id())
+        body = kept.body(elapsed_ms(started), self.world.request_id())
         response = ApiResponse(body=body, status=kept.status, content_type=JSON)
         response.api = self.op.api
         response.user_id = kept.user_id
@@ -168,45 +179,63 @@ class OperationHandler:
 
     async def _context(self, request: web.Request, identity: Identity) -> Context:
         op = self.op
-        company = None if identity.role == "system" else self._company(request, identity)
-        if identity.role != "system" and not self.workflow.allows(op.api, identity.role, self.mutants.is_active) \
+        role = identity.role
+        system = role == "system"
+        company = None if system or self.tenant_header is None else self._company(request, identity)
+        roles = self.roles
+        if not system and roles is not None and role not in roles \
+                and not self.workflow.allows(op.api, role, self.mutants.is_active) \
                 and not self.mutants.is_active(ROLE_BYPASS):
-            raise forbidden("errMsg_roleNotAllowed", f"role {identity.role} may not call {op.api}")
-        match = request.match_info
-        path = {p.name: p.parse([match[p.name]]) for p in op.path_params}
+            raise forbidden("errMsg_roleNotAllowed", f"role {role} may not call {op.api}")
+        if op.path_params:
+            match = request.match_info
+            path = {p.name: p.parse([match[p.name]]) for p in op.path_params}
+        else:
+            path = {}
         # Parsing the query string costs even when empty: skip it for operations that read none.
-        query_args = request.query if self.reads_query else EMPTY_QUERY
-        query: dict[str, Any] = {}
-        for param in op.query_params:
-            raw = query_args.getall(param.name, None)
-            if raw:
-                query[param.name] = param.parse(raw)
-            elif param.required:
-                raise bad_request(f"errMsg_{param.name}isRequired", f"{param.name} is required")
-        filters = {}
-        for flt in op.filters:
-            raw = query_args.getall(flt.name, None)
-            if raw:
-                value = flt.param.parse(raw)
-                filters[flt.name] = value if isinstance(value, list) else [value]
-        page_number, page_size = 1, self.state.spec.default_page_size
-        for name, param in op.paging_params.items():
-            raw = query_args.getall(name, None)
-            if raw and name == "pageNumber":
-                page_number = param.parse(raw)
-            elif raw and name == "pageRowCount":
-                page_size = param.parse(raw)
-        raw_body, body = await self._body(request) if op.body is not None or request.body_exists else (b"", {})
-        if identity.role != "system":
-            # What a body may change: one rule for every operation (bodyrule.py). A signed webhook's
-            # body is Stripe's event, read whole by its handler.
-            body = op.body_rule.apply(body)
+        if self.reads_query:
+            query, filters, page_number, page_size = self._query(request.query)
+        else:
+            query, filters, page_number, page_size = {}, {}, 1, self.state.spec.default_page_size
+        if op.body is not None or request.body_exists:
+            raw_body, body = await self._body(request)
+            if not system:
+                # What a body may change: one rule for every operation (bodyrule.py). A signed
+                # webhook's body is Stripe's event, read whole by its handler.
+                body = op.body_rule.apply(body)
+        else:
+            raw_body, body = b"", {}
         ignored = self._ignored(request) if op.is_list and request.query_string else []
         return Context(
             world=self.world, state=self.state, op=op, workflow=self.workflow, identity=identity, company=company,
             path=path, query=query, filters=filters, body=body, page_number=page_number, page_size=page_size,
             now=self.world.clock.now(), app=request.app, headers=request.headers, raw_body=raw_body, ignored=ignored,
         )
+
+    def _query(self, args: MultiMapping[str]) -> tuple[dict[str, Any], dict[str, list[Any]], int, int]:
+        """The declared query parameters, filters and paging of a request's query string."""
+        op = self.op
+        query: dict[str, Any] = {}
+        for param in op.query_params:
+            raw = args.getall(param.name, None)
+            if raw:
+                query[param.name] = param.parse(raw)
+            elif param.required:
+                raise bad_request(f"errMsg_{param.name}isRequired", f"{param.name} is required")
+        filters = {}
+        for flt in op.filters:
+            raw = args.getall(flt.name, None)
+            if raw:
+                value = flt.param.parse(raw)
+                filters[flt.name] = value if isinstance(value, list) else [value]
+        page_number, page_size = 1, self.state.spec.default_page_size
+        for name, param in op.paging_params.items():
+            raw = args.getall(name, None)
+            if raw and name == "pageNumber":
+                page_number = param.parse(raw)
+            elif raw and name == "pageRowCount":
+                page_size = param.parse(raw)
+        return query, filters, page_number, page_size
 
     def _ignored(self, request: web.Request) -> list[dict[str, Any]]:
         """The query parameters the guide does not declare for this list, as `filters` echoes them:
@@ -252,7 +281,7 @@ class OperationHandler:
             size = result.page_size or ctx.page_size
             page = envelope.paging(result.page_number, size, total)
         return envelope.success(
-            status=status, elapsed_ms=round((time.perf_counter() - started) * 1000, 3), user_id=ctx.user_id,
+            status=status, elapsed_ms=elapsed_ms(started), user_id=ctx.identity.user_id,
             session_id=ctx.identity.session_id, request_id=self.world.request_id(), data_name=op.data_name,
             method=op.method, action=op.action, data=data, page=page,
             filters=[*result.filters, *ctx.ignored] if ctx.ignored else result.filters, extra=extra,

@@ -53,7 +53,7 @@ class DataObjectSpec:
     def fields(self) -> list[FieldPlan]:
         """Each property as a create fills it in (read on every create: computed once)."""
         return [FieldPlan(name, prop["type"], bool(prop.get("required")), bool(prop.get("isArray")),
-                          self.enum_index.get(name), prop) for name, prop in self.properties.items()]
+                          self.enum_index.get(name), prop, f"{name}_idx") for name, prop in self.properties.items()]
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,7 @@ class FieldPlan:
     is_array: bool
     enum_index: dict[str, int] | None  # option -> index, for enums (their `<name>_idx`)
     prop: dict[str, Any]
+    idx_name: str = ""  # the key of an enum's index beside its value: `<name>_idx`
 
 
 @dataclass
