@@ -18,6 +18,7 @@ real deployments have); on any other host, the only project served, if there is 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import jwt
@@ -32,6 +33,8 @@ from .errors import bad_request, forbidden, unauthorized
 from .identity import ROOT_TENANT, Persona
 from .sessions import Session
 from .world import World
+
+RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 NO_LOGIN = {"status": "ERR", "message": "No login found"}  # the guides' currentuser 401, verbatim
 
@@ -142,8 +145,10 @@ class AuthApi(AuthRequests):
 
 
 
-def add_routes(app: web.Application, world: World, guides: list[AuthGuide]) -> AuthApi:
-    """Mount `/auth-api` (one set of routes; the Host picks the project)."""
+def add_routes(app: web.Application, world: World, guides: list[AuthGuide],
+               through: Callable[[RouteHandler], RouteHandler] | None = None) -> AuthApi:
+    """Mount `/auth-api` (one set of routes; the Host picks the project); `through` wraps each
+    route's handler (the service plane's steps, see pipeline.py)."""
     api = AuthApi(world, auth_projects(world, guides))
     accounts = Accounts(api)
     routes = [("POST", f"{PREFIX}/login", api.login), ("POST", f"{PREFIX}/logout", api.logout),
@@ -152,5 +157,6 @@ def add_routes(app: web.Application, world: World, guides: list[AuthGuide]) -> A
     taken = {(route.method, route.resource.canonical) for route in app.router.routes() if route.resource}
     for method, path, handler in routes:
         if (method, path) not in taken:
-            app.router.add_route(method, path, api.guarded(handler))
+            guarded = api.guarded(handler)
+            app.router.add_route(method, path, through(guarded) if through is not None else guarded)
     return api

@@ -29,7 +29,7 @@ PREFIX = "/__twin"
 
 
 def _world(request: web.Request) -> World:
-    return request.app[WORLD]
+    return request.config_dict[WORLD]
 
 
 def _error(error: ApiError, request: web.Request) -> web.Response:
@@ -128,8 +128,8 @@ async def reset(request: web.Request) -> web.Response:
     world = _world(request)
     world.clock.reset()
     world.reset()
-    request.app[FAULTS].clear()
-    stripe = request.app.get(STRIPE)
+    request.config_dict[FAULTS].clear()
+    stripe = request.config_dict.get(STRIPE)
     if stripe is not None:
         stripe.reset()
     return json_response({"status": "OK", "reset": True}, 200)
@@ -232,7 +232,7 @@ def _fixture_table(request: web.Request) -> Table:
 async def faults(request: web.Request) -> web.Response:
     """GET the active faults; POST one (`{"path": "*/v1/enrollments*", "status": 503, "latencyMs": 0,
     "count": 2, "method": "GET"}`); DELETE them all."""
-    fault_set = request.app[FAULTS]
+    fault_set = request.config_dict[FAULTS]
     if request.method == "POST":
         fault_set.add(fault_from_json(await _json(request)))
     elif request.method == "DELETE":
@@ -296,20 +296,20 @@ async def roles(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    """Mount the control API."""
+    """Add the control API's routes to the control plane's application (mounted at `PREFIX`)."""
     r = app.router
-    r.add_get(f"{PREFIX}/services", services)
-    r.add_get(f"{PREFIX}/specs/{{slug}}", spec_document)
-    r.add_get(f"{PREFIX}/personas", personas)
-    r.add_post(f"{PREFIX}/login", login)
-    r.add_post(f"{PREFIX}/reset", reset)
-    r.add_get(f"{PREFIX}/state", state)
-    r.add_put(f"{PREFIX}/state", put_state)
-    r.add_get(f"{PREFIX}/journal", journal)
-    r.add_route("*", f"{PREFIX}/clock", clock)
-    r.add_get(f"{PREFIX}/fixtures/{{project}}/{{object}}", fixtures_list)
-    r.add_patch(f"{PREFIX}/fixtures/{{project}}/{{object}}/{{id}}", fixtures_patch)
-    r.add_route("*", f"{PREFIX}/faults", faults)
-    r.add_post(f"{PREFIX}/records/{{service}}/{{object}}", records)
-    r.add_route("*", f"{PREFIX}/mutants", mutant_state)
-    r.add_get(f"{PREFIX}/roles", roles)
+    r.add_get("/services", services)
+    r.add_get("/specs/{slug}", spec_document)
+    r.add_get("/personas", personas)
+    r.add_post("/login", login)
+    r.add_post("/reset", reset)
+    r.add_get("/state", state)
+    r.add_put("/state", put_state)
+    r.add_get("/journal", journal)
+    r.add_route("*", "/clock", clock)
+    r.add_get("/fixtures/{project}/{object}", fixtures_list)
+    r.add_patch("/fixtures/{project}/{object}/{id}", fixtures_patch)
+    r.add_route("*", "/faults", faults)
+    r.add_post("/records/{service}/{object}", records)
+    r.add_route("*", "/mutants", mutant_state)
+    r.add_get("/roles", roles)

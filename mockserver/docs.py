@@ -18,7 +18,8 @@ from aiohttp import web
 from .keys import SETTINGS, WORLD
 from .world import World
 
-PREFIX = "/__twin/docs"
+CONTROL_PLANE = "/__twin"
+PREFIX = f"{CONTROL_PLANE}/docs"
 
 
 def swagger_ui_dir() -> Path:
@@ -29,11 +30,11 @@ def swagger_ui_dir() -> Path:
 
 
 def _world(request: web.Request) -> World:
-    return request.app[WORLD]
+    return request.config_dict[WORLD]
 
 
 def _origin(request: web.Request) -> str:
-    public = request.app[SETTINGS].public_url
+    public = request.config_dict[SETTINGS].public_url
     return str(public).rstrip("/") if public else f"{request.scheme}://{request.host}"
 
 
@@ -89,9 +90,10 @@ async def page(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    """Mount the docs pages and Swagger UI's static files."""
-    app.router.add_get(PREFIX, index)
-    app.router.add_get(f"{PREFIX}/", index)
-    app.router.add_static(f"{PREFIX}/static", swagger_ui_dir())
-    app.router.add_get(f"{PREFIX}/{{slug}}", page)
-    app.router.add_get(f"{PREFIX}/{{slug}}/openapi.json", spec)
+    """Add the docs pages and Swagger UI's static files to the control plane's application."""
+    path = PREFIX.removeprefix(CONTROL_PLANE)  # routes are relative to the control plane's mount
+    app.router.add_get(path, index)
+    app.router.add_get(f"{path}/", index)
+    app.router.add_static(f"{path}/static", swagger_ui_dir())
+    app.router.add_get(f"{path}/{{slug}}", page)
+    app.router.add_get(f"{path}/{{slug}}/openapi.json", spec)

@@ -1,0 +1,219 @@
+"""What every request goes through around its handler, on one of two planes.
+
+- The *service plane* (the services' operations, the auth API, the fake Stripe): CORS by the
+  frontend's origins, injected faults, the journal.
+- The *control plane* (`/__twin/*`: the control API, the docs, Stripe's control API): the guard
+  first (guard.py), so a refused call changes nothing and is granted no CORS.
+
+Both: a write bumps the read cache's revision, an unknown route or a crash answers in the guides'
+error envelope, and with a state file what the request changed is saved before its answer leaves.
+
+The service operations call `Pipeline.serve` themselves (app.py wraps each route's handler), so the
+hot path pays no middleware chain; sub-applications (Stripe's, the control plane) get the same
+steps as aiohttp middlewares (`service_middleware`, `control_middleware`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from . import envelope
+from .cors import CorsPolicy
+from .engine import ApiResponse, elapsed_ms, json_response
+from .errors import ApiError
+from .faults import FaultSet
+from .guard import ControlGuard
+from .persistence.keeper import Keeper
+from .world import World
+
+log = logging.getLogger("twin")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+CONTROL_PREFIX = "/__twin"
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+CORS_HEADERS = "Authorization, Content-Type, mbx-company-codename, Idempotency-Key, Stripe-Signature, X-Requested-With"
+
+
+def _cors(request: web.Request, response: web.StreamResponse, policy: CorsPolicy) -> None:
+    origin = request.headers.get("Origin")
+    if not origin:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return
+    response.headers["Vary"] = "Origin"
+    if policy.allows(origin):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+
+
+def _grant(request: web.Request, response: web.StreamResponse) -> None:
+    """CORS for a control call the guard let through: its same-site origin, with credentials."""
+    origin = request.headers.get("Origin")
+    if origin:
+        response.headers["Vary"] = "Origin"
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+
+
+def _preflight_answer(request: web.Request, grant_origin: Callable[[web.StreamResponse], None]) -> web.Response:
+    """A preflight's 204: the origin as `grant_origin` grants it, then the methods and headers."""
+    response = web.Response(status=204)
+    grant_origin(response)
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = request.headers.get("Access-Control-Request-Headers") or CORS_HEADERS
+    response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+def _is_preflight(request: web.Request) -> bool:
+    return request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+
+
+class Pipeline:
+    """The steps around every handler, closed over the world, the faults and the policies (the hot
+    path does no application look-ups)."""
+
+    def __init__(self, world: World, faults: FaultSet, cors: CorsPolicy | None = None,
+                 guard: ControlGuard | None = None, keeper: Keeper | None = None) -> None:
+        self.world = world
+        self.faults = faults
+        self.policy = cors or CorsPolicy()
+        self.guard = guard or ControlGuard()
+        self.keeper = keeper
+        self._journal = world.journal
+        self._revision = world.revision
+        self._now = world.clock.now
+        self._stamp = world.clock.timestamp
+
+    # -- the service plane -------------------------------------------------------------------------
+    async def serve(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Run `handler` on the service plane."""
+        method = request.method
+        if method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            return _preflight_answer(request, lambda response: _cors(request, response, self.policy))
+        started = time.perf_counter()
+        if method not in READS:
+            # Whatever it is (an operation, Stripe, a callback), it may change what reads answer.
+            self._revision.bump()
+        path = request.path
+        response: web.StreamResponse | None = None
+        if self.faults.faults:
+            response = await self._fault(method, path)
+        if response is None:
+            response = await self._run(request, handler)
+        if self.keeper is not None and self.keeper.pending():
+            response = await self._saved(response)
+        _cors(request, response, self.policy)
+        api, user = (response.api, response.user_id) if isinstance(response, ApiResponse) else (None, None)
+        self._journal.append((self._stamp(), method, path, request.query_string, response.status, api, user,
+                              elapsed_ms(started)))
+        return response
+
+    def service_route(self, handler: Handler) -> Handler:
+        """`handler` as a route of the service plane."""
+
+        async def route(request: web.Request) -> web.StreamResponse:
+            return await self.serve(request, handler)
+
+        return route
+
+    @web.middleware
+    async def service_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """The service plane for a sub-application's routes (the fake Stripe's)."""
+        return await self.serve(request, handler)
+
+    # -- the control plane -------------------------------------------------------------------------
+    async def control(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Run `handler` on the control plane: the guard first, then only same-site CORS."""
+        method = request.method
+        # Checked before anything runs: a refused call changes nothing and is granted no CORS.
+        if _is_preflight(request):
+            origin = request.headers.get("Origin")
+            if origin is not None and not self.guard.origin_allowed(origin):
+                return self._refused(ApiError(403, "errMsg_crossSiteControlRequest",
+                                              f"the control API does not answer pages from {origin}"))
+            return _preflight_answer(request, lambda response: _grant(request, response))
+        refusal = self.guard.check(method, request.headers)
+        if refusal is not None:
+            return self._refused(refusal)
+        if method not in READS:
+            self._revision.bump()  # a reset, a state load, a bulk insert…
+        response = await self._run(request, handler)
+        if self.keeper is not None and self.keeper.pending():
+            response = await self._saved(response)
+        _grant(request, response)  # the guard refused every origin that is not same-site
+        return response
+
+    @web.middleware
+    async def control_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """The control plane for the control sub-application's routes."""
+        return await self.control(request, handler)
+
+    # -- shared steps ------------------------------------------------------------------------------
+    async def unknown_route(self, request: web.Request) -> web.StreamResponse:
+        """A request no route takes: 404, or 405 naming the methods the path has, in the envelope —
+        on the control plane for `/__twin/*` (so a foreign page learns nothing there either)."""
+        plane = self.control if request.path.startswith(CONTROL_PREFIX) else self.serve
+        return await plane(request, _no_route)
+
+    async def _run(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        method, now = request.method, self._now
+        try:
+            return await handler(request)
+        except web.HTTPMethodNotAllowed as error:
+            body = envelope.error(405, "errMsg_methodNotAllowed", f"{method} is not defined for {request.path}", now())
+            return json_response(body, 405, {"Allow": ", ".join(sorted(error.allowed_methods))})
+        except web.HTTPNotFound:
+            body = envelope.error(404, "errMsg_routeNotFound", f"no route {method} {request.path}", now())
+            return json_response(body, 404)
+        except web.HTTPException:
+            if self.keeper is not None:
+                self.keeper.flush()  # a redirect or error page after a change: save it all the same
+            raise
+        except Exception:  # a bug in the twin must still answer in the guide's envelope
+            log.exception("unhandled error on %s %s", method, request.path)
+            body = envelope.error(500, "errMsg_internalServerError", "the twin failed; see its log", now())
+            return json_response(body, 500)
+
+    async def _fault(self, method: str, path: str) -> web.Response | None:
+        fault = self.faults.take(method, path)
+        if fault is None:
+            return None
+        if fault.latency_ms:
+            await asyncio.sleep(fault.latency_ms / 1000)
+        if not fault.status:
+            return None
+        body = envelope.error(fault.status, fault.message, f"injected fault on {fault.path}", self._now())
+        return json_response(body, fault.status)
+
+    async def _saved(self, response: web.StreamResponse) -> web.StreamResponse:
+        """`response` once what the request changed is saved; a 503 when it could not be."""
+        assert self.keeper is not None
+        failure = await self.keeper.saved()
+        if failure is None:
+            return response
+        # Not saved: the client must not take the change as acknowledged.
+        return json_response(envelope.error(503, "errMsg_stateNotSaved", failure, self._now()), 503)
+
+    def _refused(self, error: ApiError) -> web.Response:
+        return json_response(envelope.error(error.status, error.message, error.detail, self._now()), error.status)
+
+
+async def _no_route(request: web.Request) -> web.StreamResponse:
+    """Raise what the router would have: 405 with the methods some route of this path takes, else 404."""
+    allowed: set[str] = set()
+    for resource in request.app.router.resources():
+        if resource is request.match_info.route.resource:
+            continue  # the catch-all itself
+        match, methods = await resource.resolve(request)
+        if match is None:
+            allowed |= methods
+    if allowed:
+        raise web.HTTPMethodNotAllowed(request.method, allowed)
+    raise web.HTTPNotFound()
+
