@@ -18,7 +18,7 @@ from specs.build import LoadedSpec, default_spec_paths, load_specs
 from . import authapi, control, docs
 from .clock import Clock
 from .cors import CorsPolicy
-from .engine import OperationHandler
+from .engine import MAX_BODY_BYTES, OperationHandler
 from .faults import FaultSet
 from .guard import ControlGuard
 from .keys import CORS_POLICY, FAULTS, GUARD, KEEPER, SETTINGS, STRIPE, WORLD
@@ -174,13 +174,13 @@ def create_app(
         pipeline = Pipeline(world, faults, cors, guard, keeper)
         # No application middleware: the service operations run their pipeline themselves (no
         # middleware chain on the hot path), the sub-applications have it as a middleware.
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
         app[WORLD] = world
         app[CORS_POLICY] = cors
         app[FAULTS] = faults
         app[GUARD] = guard
         app[SETTINGS] = settings
-        control_plane = web.Application(middlewares=[pipeline.control_middleware], client_max_size=64 * 1024 * 1024)
+        control_plane = web.Application(middlewares=[pipeline.control_middleware], client_max_size=MAX_BODY_BYTES)
         control.add_routes(control_plane)
         docs.add_routes(control_plane)
         workflows = add_service_routes(app, world, read_cache=settings.read_cache, pipeline=pipeline)

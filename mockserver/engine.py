@@ -29,6 +29,7 @@ from .world import ServiceState, World
 AUTH_OPTIONAL = mutants.rule_mutant("auth-optional", "a request without a token is served as the project's first persona")
 ROLE_BYPASS = mutants.rule_mutant("role-bypass", "the role table is not enforced")
 JSON = "application/json"
+MAX_BODY_BYTES = 64 * 1024 * 1024  # the largest request body the twin reads (bulk loads included)
 
 
 def _raw_fragment(value: Any) -> Any:
@@ -54,6 +55,21 @@ def elapsed_ms(started: float) -> float:
     """Milliseconds since `started` (a `time.perf_counter()`), to the microsecond (integer
     arithmetic: `round(x, 3)` formats the float as text to round it)."""
     return int((time.perf_counter() - started) * 1_000_000) / 1000
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The request's body. One that arrived whole with its headers (a JSON body usually does) is
+    taken from the stream as it is (`request.read()` would wait once more, for the end of a stream
+    that has already ended); any other is read as usual. Over MAX_BODY_BYTES: 413, either way."""
+    if not request.body_exists:
+        return b""
+    content = request.content
+    if not content.is_eof():
+        return await request.read()
+    raw = content.read_nowait()
+    if len(raw) > MAX_BODY_BYTES:
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY_BYTES, actual_size=len(raw))
+    return raw
 
 
 def json_response(body: Any, status: int, headers: dict[str, str] | None = None) -> web.Response:
@@ -246,8 +262,8 @@ class OperationHandler:
 
     async def _body(self, request: web.Request) -> tuple[bytes, dict[str, Any]]:
         op = self.op
-        raw = await request.read() if request.body_exists else b""
-        if not raw.strip():
+        raw = await read_body(request)
+        if not raw or raw.isspace():
             data: Any = {}
         else:
             try:

@@ -250,3 +250,38 @@ async def test_enum_filters_take_their_options_in_any_case_and_refuse_others_nam
     status, body = await twin.call("GET", f"{url}?status=archived", as_=as_, tenant="babil")
     assert status == 400 and body["message"] == "errMsg_statusisNotAValidEnumOption"
     assert body["detail"] == "status must be one of: active, inactive, pending, expired (any letter case), or null (unset); got 'archived'"
+
+
+async def test_a_body_streamed_in_pieces_is_read_whole(make_twin):
+    """A body that has not fully arrived when the handler starts (chunked, sent piece by piece) is
+    waited for, not cut short."""
+    import asyncio
+
+    import orjson
+
+    twin = await make_twin(TUTORHUB)
+    body = orjson.dumps(payment_body(paymentId="pi_streamed"))
+
+    async def pieces():  # type: ignore[no-untyped-def]
+        for start in range(0, len(body), 16):
+            yield body[start:start + 16]
+            await asyncio.sleep(0.01)
+
+    headers = {**twin.headers(*ADMIN), "Content-Type": "application/json"}
+    response = await twin.client.post(f"{BASE}/enrollmentpayment", data=pieces(), headers=headers)
+    answer = await response.json()
+    assert response.status == 201, answer
+    assert answer["sys_enrollmentPayment"]["paymentId"] == "pi_streamed"
+
+
+async def test_a_body_over_the_limit_is_refused_with_413(make_twin, monkeypatch):
+    """However it arrives, a body larger than the twin reads is refused before it is parsed."""
+    from mockserver import engine
+
+    twin = await make_twin(TUTORHUB)
+    monkeypatch.setattr(engine, "MAX_BODY_BYTES", 64)
+    response = await twin.client.post(f"{BASE}/enrollmentpayment", json=payment_body(paymentId="p" * 100),
+                                      headers=twin.headers(*ADMIN))
+    assert response.status == 413
+    status, body = await twin.call("GET", f"{BASE}/enrollmentpayments", as_=ADMIN)
+    assert status == 200 and all(r["paymentId"] != "p" * 100 for r in body["sys_enrollmentPayments"])
