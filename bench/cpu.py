@@ -2,6 +2,7 @@
 aiohttp ceiling, on the requests `bench.compare` measures.
 
     python -m bench.cpu [--servers twin,twin-state,bare] [--requests get,list,create] [--seconds 3] [--rounds 3]
+    python -m bench.cpu --against main --requests create     # this checkout's twin against main's
 
 Requests/s move with whatever else runs on the machine; the CPU time a server spends per request
 moves far less (it counts only the time the server actually ran). Each server runs pinned to one
@@ -10,6 +11,10 @@ and after, and divided by the requests wrk completed. The figure printed is the 
 rounds. `bare µs / twin µs` is then the share of the bare ceiling's requests/s the twin reaches
 when both saturate their core, which is what `bench.compare`'s twin/bare column measures on a
 quiet machine.
+
+`--against REV` also runs the twin of another revision (checked out into a temporary git worktree,
+removed afterwards) as `twin@REV`, interleaved with this checkout's: the way to tell whether a
+change made the twin faster when the machine's own speed drifts by more than the change.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ import contextlib
 import dataclasses
 import signal
 import statistics
+import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -54,6 +62,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--server-cpu", type=int, default=0, help="core of the server under test (default 0)")
     parser.add_argument("--load-cpu", type=int, default=1, help="core of wrk (default 1)")
     parser.add_argument("--no-read-cache", action="store_true", help="twins compute every read afresh")
+    parser.add_argument("--against", metavar="REV", default=None,
+                        help="also measure the twin of git revision REV (interleaved), as twin@REV")
     parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC)
     parser.add_argument("--object", default=DEFAULT_OBJECT)
     parser.add_argument("--out", type=Path, default=None, help="folder for logs (default bench/results/cpu-<time>)")
@@ -66,6 +76,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if "twin-state" in args.servers and "create" not in args.requests:
         parser.error("twin-state differs from the twin on writes only: include the create")
     return args
+
+
+@contextlib.contextmanager
+def checkout(rev: str) -> Iterator[Path]:
+    """Revision `rev` of this repository in a temporary worktree (removed afterwards)."""
+    folder = Path(tempfile.mkdtemp(prefix="twin-against-")) / "tree"
+    git = ["git", "-C", str(tools.ROOT)]
+    added = subprocess.run([*git, "worktree", "add", "--detach", str(folder), rev], capture_output=True, text=True)
+    if added.returncode != 0:
+        raise SystemExit(f"bench.cpu: cannot check out {rev!r}: {added.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run([*git, "worktree", "remove", "--force", str(folder)], capture_output=True)
 
 
 def run(up: dict[str, servers.Server], targets: dict[str, dict[str, tuple[str, Path]]],
@@ -101,14 +125,14 @@ def report(samples: dict[str, dict[str, list[Sample]]], args: argparse.Namespace
     clean = True
     median: dict[str, dict[str, float]] = {}
     for request in args.requests:
-        for name in SERVERS:
+        for name in [*SERVERS, *(n for n in samples if n not in SERVERS)]:
             runs = samples.get(name, {}).get(request)
             if not runs:
                 continue
             clean &= all(s.errors == 0 for s in runs)
             values = [s.us for s in runs]
             median.setdefault(name, {})[request] = statistics.median(values)
-            print(f"{REQUEST_LABELS[request]:26} {LABELS[name]:13} {statistics.median(values):14.1f} "
+            print(f"{REQUEST_LABELS[request]:26} {LABELS.get(name, name):13} {statistics.median(values):14.1f} "
                   f"{min(values):7.1f} {max(values):7.1f}")
     if "bare" in median:
         print("\nexpected share of the bare ceiling's req/s (bare µs / twin µs):")
@@ -121,6 +145,14 @@ def report(samples: dict[str, dict[str, list[Sample]]], args: argparse.Namespace
         print(f"\nstate file: a create costs {median['twin-state']['create']:.1f} µs against "
               f"{median['twin']['create']:.1f} µs in memory "
               f"({100 * median['twin']['create'] / median['twin-state']['create']:.0f} % of the in-memory req/s)")
+    against = next((n for n in median if n.startswith("twin@")), None)
+    if against is not None and "twin" in median:
+        print(f"\nthis checkout's twin against {against} (the same rounds, interleaved):")
+        for request, us in median["twin"].items():
+            other = median[against].get(request)
+            if other:
+                print(f"  {REQUEST_LABELS[request]:26} {us:7.1f} µs against {other:7.1f} µs: "
+                      f"{100 * (other - us) / other:+5.1f} % less CPU per request")
     if not clean:
         print("\nsome runs had errors (status >= 400 or socket errors): the figures are not comparable")
     return clean
@@ -137,18 +169,23 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.ExitStack() as stack:
         up: dict[str, servers.Server] = {}
         exchanges = None
-        for name in ("twin", "twin-state"):
-            if name not in args.servers:
-                continue
+        twins: list[tuple[str, Path]] = [(name, tools.ROOT) for name in ("twin", "twin-state") if name in args.servers]
+        if args.against:
+            twins.append((f"twin@{args.against}", stack.enter_context(checkout(args.against))))
+        for name, root in twins:
             state_file = run_dir / "twin-state.db" if name == "twin-state" else None
+            # The other revision's own copy of the spec, when the spec is part of the checkout.
+            spec = root / scenario.spec_path.relative_to(tools.ROOT) \
+                if scenario.spec_path.is_relative_to(tools.ROOT) else scenario.spec_path
             server = up[name] = stack.enter_context(servers.twin(
-                scenario.spec_path, cpu=args.server_cpu, log_dir=run_dir, read_cache=not args.no_read_cache,
-                state_file=state_file).running())
+                spec, cpu=args.server_cpu, log_dir=run_dir, read_cache=not args.no_read_cache,
+                state_file=state_file, name=name, root=root).running())
             token, captured = prepare_twin(server, scenario)
             exchanges = exchanges or captured
-            (run_dir / name).mkdir(exist_ok=True)
-            lua = scripts(captured, token, run_dir / name)
-            wanted = args.requests if name == "twin" else [r for r in args.requests if r == "create"]
+            folder = run_dir / name.replace("/", "_")
+            folder.mkdir(exist_ok=True)
+            lua = scripts(captured, token, folder)
+            wanted = [r for r in args.requests if r == "create"] if name == "twin-state" else args.requests
             targets[name] = {e.name: (server.url + e.path, lua[e.name]) for e in captured if e.name in wanted}
         if "bare" in args.servers:
             token = "bench-token"

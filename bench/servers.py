@@ -72,6 +72,7 @@ class Server:
     log_path: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
     startup_timeout: float = 60.0
+    cwd: Path = tools.ROOT  # where the command runs (`python -m twin` imports the code found there)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -91,7 +92,7 @@ class Server:
         tools.log(f"starting {self.name} on {self.url}" + (f" (cpu {self.cpu})" if self.cpu is not None else ""))
         self.process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=tools.ROOT, env={**os.environ, **self.env},
+            start_new_session=True, cwd=self.cwd, env={**os.environ, **self.env},
         )
         if not isinstance(log, int):
             log.close()  # the child holds its own copy
@@ -170,10 +171,10 @@ class Server:
 
 
 def twin(spec: Path, *, cpu: int | None, log_dir: Path, read_cache: bool = True, name: str = "twin",
-         state_file: Path | None = None) -> Server:
+         state_file: Path | None = None, root: Path = tools.ROOT) -> Server:
     """`twin serve` on one spec (with `read_cache=False`, every read computed afresh; with a
     `state_file`, every write saved to it before the answer: the server is then `twin-state`);
-    its log is `<name>.log`."""
+    its log is `<name>.log`. `root`: the checkout whose code runs (default: this one)."""
     port = free_port()
     extra = [] if read_cache else ["--no-read-cache"]
     if state_file is not None:
@@ -183,7 +184,7 @@ def twin(spec: Path, *, cpu: int | None, log_dir: Path, read_cache: bool = True,
         extra += ["--state-file", str(state_file)]
     return Server(
         name, [sys.executable, "-m", "twin", "serve", "--host", HOST, "--port", str(port), "--spec", str(spec), *extra],
-        port, ready_path="/__twin/services", cpu=cpu, log_path=log_dir / f"{name}.log",
+        port, ready_path="/__twin/services", cpu=cpu, log_path=log_dir / f"{name}.log", cwd=root,
     )
 
 

@@ -118,3 +118,28 @@ def test_cpu_refuses_a_state_twin_without_the_create() -> None:
 
     with pytest.raises(SystemExit):
         cpu.parse_args(["--servers", "twin-state", "--requests", "get"])
+
+
+def test_cpu_report_compares_the_twin_with_another_revisions(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import cpu
+
+    args = cpu.parse_args(["--servers", "twin", "--requests", "create", "--rounds", "1", "--against", "main"])
+    samples = {"twin": {"create": [cpu.Sample(1000, 0.150, 0)]},
+               "twin@main": {"create": [cpu.Sample(1000, 0.200, 0)]}}
+    assert cpu.report(samples, args)
+    out = capsys.readouterr().out
+    assert "twin@main" in out and "+25.0 % less CPU per request" in out  # 150 µs against 200 µs
+
+
+def test_cpu_checks_another_revision_out_and_removes_it_afterwards() -> None:
+    import subprocess
+
+    from bench import cpu, tools
+
+    with cpu.checkout("HEAD") as tree:
+        assert (tree / "mockserver" / "engine.py").is_file()
+        listed = subprocess.run(["git", "-C", str(tools.ROOT), "worktree", "list"], capture_output=True, text=True).stdout
+        assert str(tree) in listed
+    assert not tree.exists()
+    listed = subprocess.run(["git", "-C", str(tools.ROOT), "worktree", "list"], capture_output=True, text=True).stdout
+    assert str(tree) not in listed
