@@ -407,6 +407,41 @@ async def test_an_answer_whose_change_could_not_be_saved_is_not_a_success(tmp_pa
     assert [r["paymentId"] for r in listed["sys_enrollmentPayments"]] == ["pi_durable1"]
 
 
+async def test_the_wal_is_checkpointed_once_it_passes_4_mib_and_again_only_after_4_mib_more(tmp_path: Path) -> None:
+    from mockserver.persistence import Changes
+    from mockserver.persistence.sqlite import CHECKPOINT_BYTES, SqliteBackend
+
+    state, wal = tmp_path / "twin.db", tmp_path / "twin.db-wal"
+    backend = SqliteBackend(state)
+
+    def fill(table: str) -> None:  # one commit of a little more than CHECKPOINT_BYTES
+        backend.commit(Changes(records=[(table, slot, b"x" * 800) for slot in range(CHECKPOINT_BYTES // 800)]))
+        assert wal.stat().st_size > CHECKPOINT_BYTES
+
+    try:
+        fill("service:a:first")
+        before = state.read_bytes()
+        await backend.upkeep()
+        checkpointed = state.read_bytes()
+        assert len(checkpointed) > len(before) + CHECKPOINT_BYTES // 2
+        # The next commit starts the WAL afresh; its file is cut back below the mark, so small
+        # changes wait in the WAL instead of being copied on every upkeep.
+        backend.commit(Changes(meta={"note": b"after the checkpoint"}))
+        assert wal.stat().st_size < CHECKPOINT_BYTES
+        await backend.upkeep()
+        assert state.read_bytes() == checkpointed
+        fill("service:a:second")
+        await backend.upkeep()
+        assert state.read_bytes() != checkpointed
+    finally:
+        backend.close()
+    again = SqliteBackend(state)
+    snapshot = again.load()
+    again.close()
+    assert snapshot is not None and snapshot.meta["note"] == b"after the checkpoint"
+    assert [len(snapshot.records[t]) for t in ("service:a:first", "service:a:second")] == [CHECKPOINT_BYTES // 800] * 2
+
+
 def test_without_a_state_file_tables_have_no_watcher() -> None:
     from mockserver.app import create_app
     from mockserver.keys import WORLD
