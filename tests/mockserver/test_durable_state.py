@@ -442,6 +442,40 @@ async def test_the_wal_is_checkpointed_once_it_passes_4_mib_and_again_only_after
     assert [len(snapshot.records[t]) for t in ("service:a:first", "service:a:second")] == [CHECKPOINT_BYTES // 800] * 2
 
 
+async def test_a_checkout_payment_that_could_not_be_saved_does_not_send_the_buyer_to_the_success_url(
+        tmp_path: Path, make_twin: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockserver.keys import KEEPER
+
+    twin = await make_twin(TUTORHUB, state_file=tmp_path / "twin.db")
+
+    async def new_session() -> str:
+        response = await twin.client.post("/stripe/v1/checkout/sessions", headers={
+            "Authorization": f"Bearer {STRIPE_KEY}"}, data={
+            "mode": "payment", "success_url": "http://shop.test/paid", "cancel_url": "http://shop.test/cancel",
+            "line_items[0][price_data][currency]": "usd", "line_items[0][price_data][unit_amount]": "2450",
+            "line_items[0][price_data][product_data][name]": "Piano lesson", "line_items[0][quantity]": "1"})
+        assert response.status == 200
+        return str((await response.json())["id"])
+
+    async def press(session_id: str, button: str) -> Any:
+        return await twin.client.post(f"/stripe/checkout/{session_id}/{button}", data={"card": "visa"},
+                                      allow_redirects=False)
+
+    paying, declining, later = [await new_session() for _ in range(3)]
+
+    def full_disk(changes: Any) -> None:
+        raise StateWriteError("state file twin.db: could not save: database or disk is full")
+
+    monkeypatch.setattr(twin.app[KEEPER].backend, "commit", full_disk)
+    for session_id, button in ((paying, "pay"), (declining, "decline")):
+        answer = await press(session_id, button)
+        assert answer.status == 503 and "Location" not in answer.headers, button
+        assert (await answer.json())["message"] == "errMsg_stateNotSaved"
+    monkeypatch.undo()
+    answer = await press(later, "pay")
+    assert answer.status == 303 and answer.headers["Location"] == "http://shop.test/paid"
+
+
 def test_without_a_state_file_tables_have_no_watcher() -> None:
     from mockserver.app import create_app
     from mockserver.keys import WORLD
