@@ -355,24 +355,33 @@ class Keeper:
     def flush(self, *, meta: dict[str, bytes] | None = None, raise_errors: bool = False) -> str | None:
         """Commit what changed since the last flush. Returns None when saved (or nothing changed),
         else the error; the changes then stay pending for the next flush."""
-        changes = self._changes()
-        if meta:
-            changes.meta.update(meta)
-        if not changes:
-            return None
         try:
+            changes = self._changes()
+            if meta:
+                changes.meta.update(meta)
+            if not changes:
+                return None
             self.backend.commit(changes)
         except StateWriteError as error:
             message = str(error)
             if message != self.last_error:
                 log.error("%s", message)
-            self.last_error = message
+        except Exception as error:
             if raise_errors:
-                raise StateFileError(self.backend.location, f"cannot be written: {message}") from None
-            return message
-        self._saved(changes)
-        self.last_error = None
-        return None
+                raise
+            # A bug of the twin's, not the disk's: the answers waiting for this save must still go
+            # out (as 503s), and the timer that saves the rest must live on.
+            message = f"state file {self.backend.location}: could not save: {type(error).__name__}: {error}"
+            if message != self.last_error:
+                log.exception("%s", message)
+        else:
+            self._saved(changes)
+            self.last_error = None
+            return None
+        self.last_error = message
+        if raise_errors:
+            raise StateFileError(self.backend.location, f"cannot be written: {message}") from None
+        return message
 
     def _changes(self) -> Changes:
         changes = Changes()

@@ -442,6 +442,31 @@ async def test_the_wal_is_checkpointed_once_it_passes_4_mib_and_again_only_after
     assert [len(snapshot.records[t]) for t in ("service:a:first", "service:a:second")] == [CHECKPOINT_BYTES // 800] * 2
 
 
+async def test_a_save_failing_for_an_unexpected_reason_answers_503_and_the_twin_goes_on_saving(
+        tmp_path: Path, make_twin: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import asyncio
+
+    from mockserver.keys import KEEPER
+
+    state = tmp_path / "twin.db"
+    twin = await make_twin(TUTORHUB, state_file=state)
+
+    def broken(changes: Any) -> None:
+        raise TypeError("Type is not JSON serializable: Decimal")
+
+    monkeypatch.setattr(twin.app[KEEPER].backend, "commit", broken)
+    # Bounded: before, the answer never came (the failed commit left its waiters waiting forever).
+    status, body = await asyncio.wait_for(
+        twin.call("POST", f"{BASE}/enrollmentpayment", as_=ADMIN, json=payment(1)), timeout=60)
+    assert status == 503 and body["message"] == "errMsg_stateNotSaved" and "TypeError" in body["detail"]
+    assert "TypeError: Type is not JSON serializable" in caplog.text
+    monkeypatch.undo()
+    assert (await twin.call("POST", f"{BASE}/enrollmentpayment", as_=ADMIN, json=payment(2)))[0] == 201
+    twin = await restart(make_twin, twin, state)
+    _, listed = await twin.call("GET", f"{BASE}/enrollmentpayments", as_=ADMIN)
+    assert sorted(r["paymentId"] for r in listed["sys_enrollmentPayments"]) == ["pi_durable1", "pi_durable2"]
+
+
 async def test_a_checkout_payment_that_could_not_be_saved_does_not_send_the_buyer_to_the_success_url(
         tmp_path: Path, make_twin: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from mockserver.keys import KEEPER
