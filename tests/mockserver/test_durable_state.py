@@ -545,3 +545,38 @@ async def test_sessions_and_changed_passwords_of_the_auth_api_survive_a_restart(
     assert status == 200 and current["sessionId"] == session["sessionId"], current
     assert (await auth("POST", "/login", {"username": student["email"], "password": "New-secret-2"}))[0] == 200
     assert (await auth("POST", "/login", {"username": student["email"], "password": student["password"]}))[0] == 401
+
+
+async def test_a_login_after_a_restart_gets_a_new_session_id_not_that_of_a_kept_session(tmp_path: Path,
+                                                                                     make_twin: Any) -> None:
+    state = tmp_path / "twin.db"
+
+    async def auth(twin: Any, method: str, path: str, body: dict[str, Any] | None = None,
+                   token: str | None = None) -> tuple[int, Any]:
+        headers = {"Host": f"tutorhub.localhost:{twin.client.port}",
+                   **({"Authorization": f"Bearer {token}"} if token else {})}
+        twin.client.session.cookie_jar.clear()
+        response = await twin.client.request(method, f"/auth-api{path}", json=body, headers=headers)
+        return response.status, await response.json()
+
+    async def login(twin: Any, persona: str) -> Any:
+        who = twin.persona("tutorhub", persona)
+        status, session = await auth(twin, "POST", "/login", {"username": who["email"], "password": who["password"]})
+        assert status == 200, session
+        return session
+
+    twin = await make_twin(TUTORHUB, state_file=state)
+    kept = await login(twin, "student1")
+    ended = await login(twin, "admin")
+    assert (await auth(twin, "POST", "/logout", token=ended["accessToken"]))[0] == 200
+    twin = await restart(make_twin, twin, state)
+    new = await login(twin, "admin")
+    assert new["sessionId"] not in (kept["sessionId"], ended["sessionId"])
+    assert (await auth(twin, "POST", "/logout", token=new["accessToken"]))[0] == 200
+    status, current = await auth(twin, "GET", "/currentuser", token=kept["accessToken"])
+    assert status == 200 and current["sessionId"] == kept["sessionId"] and current["email"] == kept["email"]
+    assert (await auth(twin, "GET", "/currentuser", token=ended["accessToken"]))[0] == 401
+    # The ids go on as in a twin that never stopped.
+    unstopped = await make_twin(TUTORHUB)
+    ids = [(await login(unstopped, name))["sessionId"] for name in ("student1", "admin", "admin")]
+    assert ids == [kept["sessionId"], ended["sessionId"], new["sessionId"]]
