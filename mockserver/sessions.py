@@ -47,8 +47,20 @@ class SessionStore:
         return len(self.by_id)
 
     def new_id(self) -> str:
-        """A fresh, UUID-shaped session id."""
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        """A fresh, UUID-shaped session id (never a live session's, whatever was restored)."""
+        while True:
+            session_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+            if session_id not in self.by_id:
+                return session_id
+
+    def id_state(self) -> tuple[Any, ...]:
+        """Where the id generator stands (for `resume_ids`): a twin restarted on a state file goes on
+        from there instead of handing out its sessions' ids again."""
+        return self._rng.getstate()
+
+    def resume_ids(self, state: tuple[Any, ...]) -> None:
+        """Continue the id generator from `id_state()`'s answer."""
+        self._rng.setstate(state)
 
     def add(self, session: Session) -> None:
         """Keep a session; past MAX_SESSIONS the oldest ends (a load test logging in forever must

@@ -2,10 +2,10 @@
 
 What it keeps: every service table and fixture table (a record's stored JSON by slot), the Stripe
 event ids each service has applied, the id sequence's position, the clock, the auth API's
-registered users, changed passwords and live sessions, and the fake Stripe's objects, idempotent
-answers, webhook endpoints and id generators. What it does not keep: the
-request journal, injected faults, active mutants and the webhook delivery log (a run's tooling,
-not its data).
+registered users, changed passwords and live sessions (and where their id generator stands), and
+the fake Stripe's objects, idempotent answers, webhook endpoints and id generators. What it does
+not keep: the request journal, injected faults, active mutants and the webhook delivery log (a
+run's tooling, not its data).
 
 How it knows what changed, at the cost of a None check when there is no state file:
 - tables call `wrote`/`cleared` (the `Table.watcher` hook); a reset of the world calls `attach`
@@ -269,6 +269,9 @@ class Keeper:
             world.clock.restore(orjson.loads(snapshot.meta["clock"]))
         if "auth" in snapshot.meta:
             world.restore_auth(orjson.loads(snapshot.meta["auth"]))
+        if "session_ids" in snapshot.meta:
+            version, internal, gauss = orjson.loads(snapshot.meta["session_ids"])
+            world.sessions.resume_ids((version, tuple(internal), gauss))
         world.revision.bump()
 
     def _load_stripe(self, snapshot: Snapshot, stripe: FakeStripe) -> None:
@@ -355,24 +358,33 @@ class Keeper:
     def flush(self, *, meta: dict[str, bytes] | None = None, raise_errors: bool = False) -> str | None:
         """Commit what changed since the last flush. Returns None when saved (or nothing changed),
         else the error; the changes then stay pending for the next flush."""
-        changes = self._changes()
-        if meta:
-            changes.meta.update(meta)
-        if not changes:
-            return None
         try:
+            changes = self._changes()
+            if meta:
+                changes.meta.update(meta)
+            if not changes:
+                return None
             self.backend.commit(changes)
         except StateWriteError as error:
             message = str(error)
             if message != self.last_error:
                 log.error("%s", message)
-            self.last_error = message
+        except Exception as error:
             if raise_errors:
-                raise StateFileError(self.backend.location, f"cannot be written: {message}") from None
-            return message
-        self._saved(changes)
-        self.last_error = None
-        return None
+                raise
+            # A bug of the twin's, not the disk's: the answers waiting for this save must still go
+            # out (as 503s), and the timer that saves the rest must live on.
+            message = f"state file {self.backend.location}: could not save: {type(error).__name__}: {error}"
+            if message != self.last_error:
+                log.exception("%s", message)
+        else:
+            self._saved(changes)
+            self.last_error = None
+            return None
+        self.last_error = message
+        if raise_errors:
+            raise StateFileError(self.backend.location, f"cannot be written: {message}") from None
+        return message
 
     def _changes(self) -> Changes:
         changes = Changes()
@@ -398,6 +410,9 @@ class Keeper:
             changes.meta["clock"] = orjson.dumps(world.clock.state())
         if self._full or _auth_signature(world) != self._saved_auth:
             changes.meta["auth"] = orjson.dumps(world.auth_state())
+            # With the sessions, where their ids stand: a new login after a restart gets a new id,
+            # not that of a kept session (which it would overwrite).
+            changes.meta["session_ids"] = orjson.dumps(world.sessions.id_state())
         for slug, state in world.services.items():
             applied = state.webhook_events
             saved = self._saved_applied.get(slug)

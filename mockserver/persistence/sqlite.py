@@ -12,7 +12,9 @@ file next to the database — tens of microseconds, cheap enough to commit once 
   kernel however the process ends); a second one is refused at start.
 - Checkpoints (copying the WAL into the database, with its fsyncs) run in a worker thread on a
   connection of their own, off the event loop, once the WAL passes `CHECKPOINT_BYTES`; commits
-  never wait for one (`wal_autocheckpoint=0`).
+  never wait for one (`wal_autocheckpoint=0`). The first commit after a complete checkpoint
+  starts the WAL afresh and cuts its file back to `WAL_KEPT_BYTES` (`journal_size_limit`), so
+  the next checkpoint waits until `CHECKPOINT_BYTES` more have been written.
 - The file is marked as a twin state (`PRAGMA application_id`, `user_version` = schema version),
   so any other file — JSON, text, someone else's database, a newer schema — is refused at start
   and left as it is.
@@ -42,6 +44,9 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 SYNC_MODES = ("normal", "full")
 
 CHECKPOINT_BYTES = 4 * 2**20  # WAL size that starts a background checkpoint
+# What the WAL file is cut back to when SQLite restarts it after a checkpoint: below
+# CHECKPOINT_BYTES, so the file's size keeps measuring what waits for the next checkpoint.
+WAL_KEPT_BYTES = CHECKPOINT_BYTES // 2
 SLOT_BITS = 32
 
 SCHEMA = (
@@ -187,7 +192,7 @@ class SqliteBackend:
                 raise StateFileError(path, f"cannot be switched to WAL mode (got {mode})")
             db.execute(f"PRAGMA synchronous = {self._sync}")
             db.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints run in `upkeep`, off the event loop
-            db.execute(f"PRAGMA journal_size_limit = {4 * CHECKPOINT_BYTES}")
+            db.execute(f"PRAGMA journal_size_limit = {WAL_KEPT_BYTES}")
         except sqlite3.OperationalError as error:
             db.close()
             raise StateFileError(path, f"cannot be written: {error}") from None

@@ -66,8 +66,12 @@ def _page(page_path: str, session: dict[str, Any], items: list[dict[str, Any]], 
     return web.Response(text=html, status=status, content_type="text/html")
 
 
-def _redirect_target(url: str, session_id: str) -> str:
-    return url.replace("{CHECKOUT_SESSION_ID}", session_id)
+def _see_other(url: str, session_id: str) -> web.Response:
+    """The 303 to `url` (its `{CHECKOUT_SESSION_ID}` filled in). Returned, not raised: with a state
+    file, the twin sends a returned answer only once the change is saved (a 503 if it could not
+    be), a raised one whatever the save did."""
+    return web.Response(status=303, text="303: See Other",
+                        headers={"Location": url.replace("{CHECKOUT_SESSION_ID}", session_id)})
 
 
 def checkout_routes(fake: FakeStripe) -> list[web.RouteDef]:
@@ -111,7 +115,7 @@ def checkout_routes(fake: FakeStripe) -> list[web.RouteDef]:
         if error is not None:
             return _page(request.path.rsplit("/", 1)[0], session, store.line_items[session_id],
                          error=error.message, card=card, email=email, status=402)
-        raise web.HTTPSeeOther(_redirect_target(session["success_url"], session_id))
+        return _see_other(session["success_url"], session_id)
 
     async def decline(request: web.Request) -> web.Response:
         session_id = request.match_info["id"]
@@ -120,7 +124,7 @@ def checkout_routes(fake: FakeStripe) -> list[web.RouteDef]:
             return session
         session = sessions.expire(store, session_id)
         if session.get("cancel_url"):
-            raise web.HTTPSeeOther(_redirect_target(session["cancel_url"], session_id))
+            return _see_other(session["cancel_url"], session_id)
         return message_page(200, "Payment canceled", "You declined the payment; nothing was charged.")
 
     return [
