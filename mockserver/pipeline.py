@@ -172,8 +172,11 @@ class Pipeline:
             body = envelope.error(404, "errMsg_routeNotFound", f"no route {method} {request.path}", now())
             return json_response(body, 404)
         except web.HTTPException:
-            if self.keeper is not None:
-                self.keeper.flush()  # a redirect or error page after a change: save it all the same
+            # A redirect or error page after a change: saved all the same, and not sent on when
+            # the change could not be (the client must not take it as done).
+            failure = self.keeper.flush() if self.keeper is not None else None
+            if failure is not None:
+                return json_response(envelope.error(503, "errMsg_stateNotSaved", failure, now()), 503)
             raise
         except Exception:  # a bug in the twin must still answer in the guide's envelope
             log.exception("unhandled error on %s %s", method, request.path)
