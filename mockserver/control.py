@@ -20,12 +20,13 @@ from .errors import ApiError
 from .faults import fault_from_json
 from .keys import FAULTS, STRIPE, WORLD
 from .mutants import available
+from .pipeline import CONTROL_PREFIX
 from .store import Table
 from .streaming import TableRecords, stream_json
 from .workflows import workflow_for
 from .world import World
 
-PREFIX = "/__twin"
+PREFIX = CONTROL_PREFIX
 
 
 def _world(request: web.Request) -> World:

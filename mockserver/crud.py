@@ -89,8 +89,7 @@ def new_record(ctx: Context, values: dict[str, Any], obj: DataObjectSpec | None 
         record[name] = value
         if f.enum_index is not None:
             record[f.idx_name] = f.enum_index.get(value) if value is not None else None
-    user_id = ctx.identity.user_id
-    record.update(isActive=True, recordVersion=1, createdAt=now, updatedAt=now, _owner=user_id)
+    record.update(isActive=True, recordVersion=1, createdAt=now, updatedAt=now, _owner=ctx.identity.user_id)
     return record
 
 
@@ -283,14 +282,13 @@ async def create(ctx: Context) -> Result:
     """Create a record from the body's property values; a path parameter naming a property (the
     parent in `POST /v1/preset-meals/{presetMealId}/lines`) sets it."""
     obj = ctx.obj
-    properties = obj.properties
-    values = {k: v for k, v in ctx.body.items() if k in properties}
+    values = _property_values(ctx, obj)
     if ctx.path:
-        values.update({k: v for k, v in ctx.path.items() if k in properties})
+        values.update({k: v for k, v in ctx.path.items() if k in obj.properties})
     record = new_record(ctx, values, obj)
     if obj.relations:
         check_references(ctx, record, obj)
-    ctx.state.tables[obj.name].insert(record)
+    ctx.table(obj.name).insert(record)
     return Result(data=record)
 
 

@@ -16,10 +16,10 @@ from typing import Any
 from aiohttp import web
 
 from .keys import SETTINGS, WORLD
+from .pipeline import CONTROL_PREFIX
 from .world import World
 
-CONTROL_PLANE = "/__twin"
-PREFIX = f"{CONTROL_PLANE}/docs"
+PREFIX = f"{CONTROL_PREFIX}/docs"
 
 
 def swagger_ui_dir() -> Path:
@@ -91,7 +91,7 @@ async def page(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     """Add the docs pages and Swagger UI's static files to the control plane's application."""
-    path = PREFIX.removeprefix(CONTROL_PLANE)  # routes are relative to the control plane's mount
+    path = PREFIX.removeprefix(CONTROL_PREFIX)  # routes are relative to the control plane's mount
     app.router.add_get(path, index)
     app.router.add_get(f"{path}/", index)
     app.router.add_static(f"{path}/static", swagger_ui_dir())

@@ -140,10 +140,8 @@ class OperationHandler:
         except ApiError as error:
             status = error.status
             body = envelope.error(error.status, error.message, error.detail, self.world.clock.now())
-        rewrites = self.mutants.active_rewrites()
-        if rewrites:
-            for rewrite in rewrites:
-                status, body = rewrite(op.facts, status, body)
+        for rewrite in self.mutants.active_rewrites():
+            status, body = rewrite(op.facts, status, body)
         response = ApiResponse(body=encode(body), status=status, content_type=JSON)
         response.api = op.api
         if identity is not None:

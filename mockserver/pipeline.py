@@ -93,9 +93,9 @@ class Pipeline:
     # -- the service plane -------------------------------------------------------------------------
     async def serve(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Run `handler` on the service plane."""
-        method = request.method
-        if method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        if _is_preflight(request):
             return _preflight_answer(request, lambda response: _cors(request, response, self.policy))
+        method = request.method
         started = time.perf_counter()
         if method not in READS:
             # Whatever it is (an operation, Stripe, a callback), it may change what reads answer.

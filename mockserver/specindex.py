@@ -66,7 +66,7 @@ class FieldPlan:
     is_array: bool
     enum_index: dict[str, int] | None  # option -> index, for enums (their `<name>_idx`)
     prop: dict[str, Any]
-    idx_name: str = ""  # the key of an enum's index beside its value: `<name>_idx`
+    idx_name: str  # the key of an enum's index beside its value: `<name>_idx`
 
 
 @dataclass
