@@ -63,8 +63,8 @@ def load_services(spec_paths: Sequence[Path | LoadedSpec] | None = None) -> list
     return [load_service(s) for s in loaded + (load_specs(paths) if paths else [])]
 
 
-def add_service_routes(app: web.Application, world: World, *, read_cache: bool = True,
-                       pipeline: Pipeline | None = None) -> dict[str, Workflow]:
+def add_service_routes(app: web.Application, world: World, pipeline: Pipeline, *,
+                       read_cache: bool = True) -> dict[str, Workflow]:
     """One route per operation at `<base path><path>`, through `pipeline`'s service plane; mixed-case
     routes also answer in lower case (the backends' router is case-insensitive). Returns each
     service's workflow by slug."""
@@ -78,7 +78,7 @@ def add_service_routes(app: web.Application, world: World, *, read_cache: bool =
         # a `POST /orders` need not be tried against it (and its trailing-slash twin) first.
         for op in sorted(spec.operations, key=lambda op: "{" in op.path):
             handler = OperationHandler(world, state, op, workflow, read_cache=read_cache).handle
-            route = pipeline.service_route(handler) if pipeline is not None else handler
+            route = pipeline.service_route(handler)
             path = spec.base_path + op.path
             lower = spec.base_path + "".join(
                 part if part.startswith("{") else part.lower() for part in _segments(op.path)
@@ -183,7 +183,7 @@ def create_app(
         control_plane = web.Application(middlewares=[pipeline.control_middleware], client_max_size=MAX_BODY_BYTES)
         control.add_routes(control_plane)
         docs.add_routes(control_plane)
-        workflows = add_service_routes(app, world, read_cache=settings.read_cache, pipeline=pipeline)
+        workflows = add_service_routes(app, world, pipeline, read_cache=settings.read_cache)
         stripe = mount_stripe(app, control_plane, world, workflows, pipeline, seed=seed)
         authapi.add_routes(app, world, guides, through=pipeline.service_route)
         app.add_subapp(CONTROL_PREFIX, control_plane)

@@ -80,7 +80,6 @@ class Pipeline:
 
     def __init__(self, world: World, faults: FaultSet, cors: CorsPolicy | None = None,
                  guard: ControlGuard | None = None, keeper: Keeper | None = None) -> None:
-        self.world = world
         self.faults = faults
         self.policy = cors or CorsPolicy()
         self.guard = guard or ControlGuard()
@@ -135,12 +134,12 @@ class Pipeline:
         if _is_preflight(request):
             origin = request.headers.get("Origin")
             if origin is not None and not self.guard.origin_allowed(origin):
-                return self._refused(ApiError(403, "errMsg_crossSiteControlRequest",
+                return self._error(ApiError(403, "errMsg_crossSiteControlRequest",
                                               f"the control API does not answer pages from {origin}"))
             return _preflight_answer(request, lambda response: _grant(request, response))
         refusal = self.guard.check(method, request.headers)
         if refusal is not None:
-            return self._refused(refusal)
+            return self._error(refusal)
         if method not in READS:
             self._revision.bump()  # a reset, a state load, a bulk insert…
         response = await self._run(request, handler)
@@ -176,7 +175,7 @@ class Pipeline:
             # the change could not be (the client must not take it as done).
             failure = self.keeper.flush() if self.keeper is not None else None
             if failure is not None:
-                return json_response(envelope.error(503, "errMsg_stateNotSaved", failure, now()), 503)
+                return self._error(_not_saved(failure))
             raise
         except Exception:  # a bug in the twin must still answer in the guide's envelope
             log.exception("unhandled error on %s %s", method, request.path)
@@ -200,11 +199,15 @@ class Pipeline:
         failure = await self.keeper.saved()
         if failure is None:
             return response
-        # Not saved: the client must not take the change as acknowledged.
-        return json_response(envelope.error(503, "errMsg_stateNotSaved", failure, self._now()), 503)
+        return self._error(_not_saved(failure))
 
-    def _refused(self, error: ApiError) -> web.Response:
+    def _error(self, error: ApiError) -> web.Response:
         return json_response(envelope.error(error.status, error.message, error.detail, self._now()), error.status)
+
+
+def _not_saved(failure: str) -> ApiError:
+    """A change the state file could not take: the client must not take it as acknowledged."""
+    return ApiError(503, "errMsg_stateNotSaved", failure)
 
 
 async def _no_route(request: web.Request) -> web.StreamResponse:

@@ -148,15 +148,14 @@ class Table:
         rid = record["id"]
         if rid in self._slots:
             return self.replace(record)
-        self.revision.value += 1  # Revision.bump, inline: every create comes here
+        self.revision.bump()
         slot = len(self._blobs)
         self._blobs.append(_encode(record))
         self._slots[rid] = slot
         active = bool(record.get("isActive", True))
         self._live.append(active)
-        if self._columns:
-            for column in self._columns.values():
-                column.values.append(column.value_of(record))
+        for column in self._columns.values():
+            column.values.append(column.value_of(record))
         if active:
             self._active += 1
             self._index(slot, record)
@@ -312,14 +311,8 @@ class Table:
             if isinstance(value, (list, dict)):
                 for key in self._keys(record, field):
                     _add(index, key, slot)
-                continue
-            # One key: no set to build, and a new key (an order id) needs no bucket (every create
-            # comes here).
-            key = value.lower() if isinstance(value, str) else value
-            if key in index:
-                _add(index, key, slot)
-            else:
-                index[key] = slot
+            else:  # one key: no set to build (every create comes here)
+                _add(index, index_key(value), slot)
 
     def _unindex(self, slot: int, record: dict[str, Any]) -> None:
         for field, index in self.indexes.items():
