@@ -15,7 +15,7 @@ from aiohttp import web
 
 from specs.build import LoadedSpec, default_spec_paths, load_specs
 
-from . import authapi, control, docs
+from . import authapi, control, docs, routing
 from .clock import Clock
 from .cors import CorsPolicy
 from .engine import MAX_BODY_BYTES, OperationHandler
@@ -115,10 +115,8 @@ def mount_stripe(app: web.Application, control_plane: web.Application, world: Wo
     stripe = FakeStripe(world.clock, seed=seed, public_base_url=public_url,
                         webhook_secret=settings.webhook_secret or DEFAULT_WEBHOOK_SECRET,
                         history=settings.stripe_history or None)
-    public = public_app(stripe)
-    public.middlewares.insert(0, pipeline.service_middleware)  # outside Stripe's own
-    app.add_subapp(stripe.mount_path, public)
-    control_plane.add_subapp("/stripe", control_app(stripe))
+    app.add_subapp(stripe.mount_path, public_app(stripe, around=[pipeline.serve]))
+    control_plane.add_subapp("/stripe", control_app(stripe, around=[pipeline.control]))
     app[STRIPE] = stripe
     for slug, workflow in workflows.items():
         state = world.services[slug]
@@ -172,23 +170,23 @@ def create_app(
         guard = ControlGuard.build(token=settings.control_token, origins=settings.control_origins,
                                    public_url=settings.public_url)
         pipeline = Pipeline(world, faults, cors, guard, keeper)
-        # No application middleware: the service operations run their pipeline themselves (no
-        # middleware chain on the hot path), the sub-applications have it as a middleware.
+        # No application has a middleware: every route's handler runs inside its plane, composed when
+        # the route is added (routing.py), so no request pays aiohttp's per-request chain.
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         app[WORLD] = world
         app[CORS_POLICY] = cors
         app[FAULTS] = faults
         app[GUARD] = guard
         app[SETTINGS] = settings
-        control_plane = web.Application(middlewares=[pipeline.control_middleware], client_max_size=MAX_BODY_BYTES)
-        control.add_routes(control_plane)
-        docs.add_routes(control_plane)
+        control_plane = web.Application(client_max_size=MAX_BODY_BYTES)
         workflows = add_service_routes(app, world, pipeline, read_cache=settings.read_cache)
         stripe = mount_stripe(app, control_plane, world, workflows, pipeline, seed=seed)
         authapi.add_routes(app, world, guides, through=pipeline.service_route)
+        # After the Stripe control app: the control plane's fallback is added with its routes.
+        routing.add_routes(control_plane, [*control.routes(), *docs.routes()], [pipeline.control])
         app.add_subapp(CONTROL_PREFIX, control_plane)
         # Last, and filed under "/": a request nothing else takes gets the envelope's 404 or 405.
-        app.router.add_route("*", "/{tail:.*}", pipeline.unknown_route)
+        app.router.add_route("*", "/{tail:.*}", pipeline.unknown_route())
         if keeper is not None:
             keeper.start(stripe)
             app[KEEPER] = keeper

@@ -296,21 +296,22 @@ async def roles(request: web.Request) -> web.Response:
                           for slug, s in world.services.items()}, 200)
 
 
-def add_routes(app: web.Application) -> None:
-    """Add the control API's routes to the control plane's application (mounted at `PREFIX`)."""
-    r = app.router
-    r.add_get("/services", services)
-    r.add_get("/specs/{slug}", spec_document)
-    r.add_get("/personas", personas)
-    r.add_post("/login", login)
-    r.add_post("/reset", reset)
-    r.add_get("/state", state)
-    r.add_put("/state", put_state)
-    r.add_get("/journal", journal)
-    r.add_route("*", "/clock", clock)
-    r.add_get("/fixtures/{project}/{object}", fixtures_list)
-    r.add_patch("/fixtures/{project}/{object}/{id}", fixtures_patch)
-    r.add_route("*", "/faults", faults)
-    r.add_post("/records/{service}/{object}", records)
-    r.add_route("*", "/mutants", mutant_state)
-    r.add_get("/roles", roles)
+def routes() -> list[web.RouteDef]:
+    """The control API's routes, relative to the control plane's mount (`PREFIX`)."""
+    return [
+        web.get("/services", services),
+        web.get("/specs/{slug}", spec_document),
+        web.get("/personas", personas),
+        web.post("/login", login),
+        web.post("/reset", reset),
+        web.get("/state", state),
+        web.put("/state", put_state),
+        web.get("/journal", journal),
+        web.route("*", "/clock", clock),
+        web.get("/fixtures/{project}/{object}", fixtures_list),
+        web.patch("/fixtures/{project}/{object}/{id}", fixtures_patch),
+        web.route("*", "/faults", faults),
+        web.post("/records/{service}/{object}", records),
+        web.route("*", "/mutants", mutant_state),
+        web.get("/roles", roles),
+    ]

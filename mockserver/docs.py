@@ -89,11 +89,23 @@ async def page(request: web.Request) -> web.Response:
     return _page(f"{state.spec.project} {state.spec.service} — API reference", body, head)
 
 
-def add_routes(app: web.Application) -> None:
-    """Add the docs pages and Swagger UI's static files to the control plane's application."""
-    path = PREFIX.removeprefix(CONTROL_PREFIX)  # routes are relative to the control plane's mount
-    app.router.add_get(path, index)
-    app.router.add_get(f"{path}/", index)
-    app.router.add_static(f"{path}/static", swagger_ui_dir())
-    app.router.add_get(f"{path}/{{slug}}", page)
-    app.router.add_get(f"{path}/{{slug}}/openapi.json", spec)
+async def static(request: web.Request) -> web.StreamResponse:
+    """One of Swagger UI's files (a handler rather than aiohttp's static resource, whose own
+    handler could not run inside the control plane's steps)."""
+    folder = swagger_ui_dir()
+    file = (folder / request.match_info["name"]).resolve()
+    if file.parent != folder or not file.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(file)
+
+
+def routes() -> list[web.RouteDef]:
+    """The docs pages and Swagger UI's files, relative to the control plane's mount."""
+    path = PREFIX.removeprefix(CONTROL_PREFIX)
+    return [
+        web.get(path, index),
+        web.get(f"{path}/", index),
+        web.get(f"{path}/static/{{name}}", static),
+        web.get(f"{path}/{{slug}}", page),
+        web.get(f"{path}/{{slug}}/openapi.json", spec),
+    ]

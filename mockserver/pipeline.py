@@ -8,9 +8,9 @@
 Both: a write bumps the read cache's revision, an unknown route or a crash answers in the guides'
 error envelope, and with a state file what the request changed is saved before its answer leaves.
 
-The service operations call `Pipeline.serve` themselves (app.py wraps each route's handler), so the
-hot path pays no middleware chain; sub-applications (Stripe's, the control plane) get the same
-steps as aiohttp middlewares (`service_middleware`, `control_middleware`).
+Each route's handler runs inside its plane's method (`serve` or `control`), composed when the route
+is added (routing.py): no application has a middleware, so no request pays aiohttp's per-request
+middleware chain.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -29,11 +29,10 @@ from .errors import ApiError
 from .faults import FaultSet
 from .guard import ControlGuard
 from .persistence.keeper import Keeper
+from .routing import Handler, compose, no_route
 from .world import World
 
 log = logging.getLogger("twin")
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 CONTROL_PREFIX = "/__twin"
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -115,16 +114,7 @@ class Pipeline:
 
     def service_route(self, handler: Handler) -> Handler:
         """`handler` as a route of the service plane."""
-
-        async def route(request: web.Request) -> web.StreamResponse:
-            return await self.serve(request, handler)
-
-        return route
-
-    @web.middleware
-    async def service_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """The service plane for a sub-application's routes (the fake Stripe's)."""
-        return await self.serve(request, handler)
+        return compose(handler, [self.serve])
 
     # -- the control plane -------------------------------------------------------------------------
     async def control(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -148,17 +138,11 @@ class Pipeline:
         _grant(request, response)  # the guard refused every origin that is not same-site
         return response
 
-    @web.middleware
-    async def control_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """The control plane for the control sub-application's routes."""
-        return await self.control(request, handler)
-
     # -- shared steps ------------------------------------------------------------------------------
-    async def unknown_route(self, request: web.Request) -> web.StreamResponse:
-        """A request no route takes: 404, or 405 naming the methods the path has, in the envelope —
-        on the control plane for `/__twin/*` (so a foreign page learns nothing there either)."""
-        plane = self.control if request.path.startswith(CONTROL_PREFIX) else self.serve
-        return await plane(request, _no_route)
+    def unknown_route(self) -> Handler:
+        """The root's last route, for a request no route takes: 404, or 405 naming the methods the
+        path has, in the envelope (the control plane's sub-application has a fallback of its own)."""
+        return self.service_route(no_route)
 
     async def _run(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         method, now = request.method, self._now
@@ -208,18 +192,3 @@ class Pipeline:
 def _not_saved(failure: str) -> ApiError:
     """A change the state file could not take: the client must not take it as acknowledged."""
     return ApiError(503, "errMsg_stateNotSaved", failure)
-
-
-async def _no_route(request: web.Request) -> web.StreamResponse:
-    """Raise what the router would have: 405 with the methods some route of this path takes, else 404."""
-    allowed: set[str] = set()
-    for resource in request.app.router.resources():
-        if resource is request.match_info.route.resource:
-            continue  # the catch-all itself
-        match, methods = await resource.resolve(request)
-        if match is None:
-            allowed |= methods
-    if allowed:
-        raise web.HTTPMethodNotAllowed(request.method, allowed)
-    raise web.HTTPNotFound()
-

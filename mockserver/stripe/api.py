@@ -12,13 +12,14 @@ import binascii
 import hashlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
 from aiohttp import web
 
+from ..routing import Step, add_routes
 from . import customers, events, forms, intents, methods, refunds, sessions
 from .checkout import checkout_routes, message_page
 from .errors import AuthenticationFailed, IdempotencyConflict, InvalidRequest, StripeError, invalid, no_such
@@ -93,16 +94,15 @@ def _api_path(request: web.Request) -> str:
     return path[path.find("/v1/"):] if "/v1/" in path else path
 
 
-def build_app(fake: FakeStripe) -> web.Application:
-    """The sub-application: API routes, hosted checkout, and the Stripe middleware."""
-    app = web.Application(middlewares=[_middleware(fake)])
-    app.add_routes(api_routes(fake))
-    app.add_routes(checkout_routes(fake))
+def build_app(fake: FakeStripe, around: Sequence[Step] = ()) -> web.Application:
+    """The sub-application: API routes and hosted checkout, each inside `around` (the twin's service
+    plane) and then the fake's own request handling (request ids, keys, replays, Stripe's errors)."""
+    app = web.Application()
+    add_routes(app, [*api_routes(fake), *checkout_routes(fake)], [*around, _middleware(fake)])
     return app
 
 
-def _middleware(fake: FakeStripe) -> Any:
-    @web.middleware
+def _middleware(fake: FakeStripe) -> Step:
     async def stripe_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         """Request ids, API keys, idempotent replays and Stripe-shaped errors for every `/v1` call."""
         fake.note_request_base(f"{request.scheme}://{request.host}")

@@ -7,8 +7,11 @@ an argument, and only this module puts them together — so nothing the fake is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiohttp import web
 
+from ..routing import Step
 from .api import build_app
 from .control import build_control_app
 from .fake import FakeStripe
@@ -16,11 +19,12 @@ from .fake import FakeStripe
 CONTROL_PATH = "/__twin/stripe"
 
 
-def public_app(fake: FakeStripe) -> web.Application:
+def public_app(fake: FakeStripe, around: Sequence[Step] = ()) -> web.Application:
     """The sub-application serving `/v1/...` and the hosted checkout; mount it at `fake.mount_path`.
+    `around`: steps each of its requests goes through first (middleware-shaped, see routing.py).
 
     When the server shuts down it cancels the webhook deliveries still in flight."""
-    app = build_app(fake)
+    app = build_app(fake, around)
 
     async def on_shutdown(_: web.Application) -> None:
         # Before the server stops: a delivery to the twin itself must not hold the shutdown up.
@@ -30,9 +34,10 @@ def public_app(fake: FakeStripe) -> web.Application:
     return app
 
 
-def control_app(fake: FakeStripe) -> web.Application:
-    """The control sub-application (events, deliveries, 3-D Secure outcomes, state, reset…)."""
-    return build_control_app(fake)
+def control_app(fake: FakeStripe, around: Sequence[Step] = ()) -> web.Application:
+    """The control sub-application (events, deliveries, 3-D Secure outcomes, state, reset…);
+    `around` as for `public_app`."""
+    return build_control_app(fake, around)
 
 
 def mount(app: web.Application, fake: FakeStripe, *, control_path: str = CONTROL_PATH) -> None:

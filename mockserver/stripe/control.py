@@ -7,12 +7,13 @@ waiting for webhooks, state and reset. JSON in, JSON out; errors are Stripe-shap
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
 from aiohttp import web
 
+from ..routing import Step, add_routes
 from ..streaming import Rows, stream_json
 from .api import error_response, json_response
 from .errors import InvalidRequest, StripeError, invalid
@@ -78,7 +79,6 @@ def _text(data: dict[str, Any], key: str, default: str | None = None) -> str | N
     return value
 
 
-@web.middleware
 async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
@@ -86,8 +86,9 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return error_response(error)
 
 
-def build_control_app(fake: FakeStripe) -> web.Application:
-    """The control sub-application."""
+def build_control_app(fake: FakeStripe, around: Sequence[Step] = ()) -> web.Application:
+    """The control sub-application, each route inside `around` (the twin's control plane) and then
+    Stripe's error answers."""
 
     async def state(request: web.Request) -> web.StreamResponse:
         # Streamed straight from the store, a slice at a time (a deep copy of thousands of objects,
@@ -174,8 +175,8 @@ def build_control_app(fake: FakeStripe) -> web.Application:
         done = await fake.drain(float(timeout))
         return json_response({"drained": done, "pending": fake.dispatcher.pending()})
 
-    app = web.Application(middlewares=[_errors])
-    app.add_routes([
+    app = web.Application()
+    add_routes(app, [
         web.get("/state", state),
         web.post("/reset", reset),
         web.get("/events", list_events),
@@ -189,5 +190,5 @@ def build_control_app(fake: FakeStripe) -> web.Application:
         web.post("/payment_intents/{id}/authenticate", authenticate),
         web.post("/checkout/sessions/{id}/complete", complete_session),
         web.post("/drain", drain),
-    ])
+    ], [*around, _errors])
     return app
