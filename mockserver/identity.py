@@ -90,7 +90,7 @@ class Authenticator:
         self.secret = secret
         self.personas = {(p.project, p.name): p for p in personas}
         self._by_user = {(p.project, p.user_id): p for p in personas}
-        self._cache: dict[str, Identity] = {}
+        self._cache: dict[str, Identity] = {}  # Authorization header -> its identity
         # The live login sessions (the world's session store, by id): a login token whose session
         # is not in it is refused.
         self.sessions = sessions
@@ -118,21 +118,29 @@ class Authenticator:
 
     def authenticate(self, authorization: str | None, project: str) -> Identity:
         """The identity behind an `Authorization` header, or a 401 ApiError."""
-        if not authorization:
-            raise unauthorized()
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise unauthorized("errMsg_invalidAuthorizationHeader", "use 'Authorization: Bearer <token>'")
-        token = token.strip()
-        identity = self._cache.get(token)
+        # Known headers (a client sends the same one on every call) skip parsing and decoding.
+        identity = self._cache.get(authorization) if authorization else None
         if identity is None:
-            identity = self._decode(token)
+            identity = self._read(authorization)
         if identity.project != project:
             raise unauthorized("errMsg_tokenIsForAnotherProject",
                                f"this token was issued for project {identity.project!r}, this service belongs to "
                                f"{project!r}: log in to {project!r} (POST /__twin/login)")
         if identity.login and identity.session_id not in self.sessions:
             raise unauthorized("errMsg_sessionNotFound", "the session of this token has ended (logout or reset); log in again")
+        return identity
+
+    def _read(self, authorization: str | None) -> Identity:
+        """The identity of a header not seen before, kept for the next call with it."""
+        if not authorization:
+            raise unauthorized()
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise unauthorized("errMsg_invalidAuthorizationHeader", "use 'Authorization: Bearer <token>'")
+        identity = self._decode(token.strip())
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[authorization] = identity
         return identity
 
     def _decode(self, token: str) -> Identity:
@@ -146,9 +154,6 @@ class Authenticator:
             session_id=str(claims.get("sid") or claims["userId"]), name=str(claims.get("name") or ""),
             login=bool(claims.get("ses")),
         )
-        if len(self._cache) >= _CACHE_LIMIT:
-            self._cache.clear()
-        self._cache[token] = identity
         return identity
 
 

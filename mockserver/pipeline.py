@@ -91,9 +91,9 @@ class Pipeline:
     # -- the service plane -------------------------------------------------------------------------
     async def serve(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Run `handler` on the service plane."""
-        if _is_preflight(request):
-            return _preflight_answer(request, lambda response: _cors(request, response, self.policy))
         method = request.method
+        if method == "OPTIONS" and _is_preflight(request):
+            return _preflight_answer(request, lambda response: _cors(request, response, self.policy))
         started = time.perf_counter()
         if method not in READS:
             # Whatever it is (an operation, Stripe, a callback), it may change what reads answer.
@@ -103,7 +103,10 @@ class Pipeline:
         if self.faults.faults:
             response = await self._fault(method, path)
         if response is None:
-            response = await self._run(request, handler)
+            try:
+                response = await handler(request)
+            except Exception as error:  # every failure is answered (see _failed)
+                response = self._failed(request, error)
         if self.keeper is not None and self.keeper.pending():
             response = await self._saved(response)
         _cors(request, response, self.policy)
@@ -132,7 +135,10 @@ class Pipeline:
             return self._error(refusal)
         if method not in READS:
             self._revision.bump()  # a reset, a state load, a bulk insert…
-        response = await self._run(request, handler)
+        try:
+            response = await handler(request)
+        except Exception as error:  # every failure is answered (see _failed)
+            response = self._failed(request, error)
         if self.keeper is not None and self.keeper.pending():
             response = await self._saved(response)
         _grant(request, response)  # the guard refused every origin that is not same-site
@@ -144,27 +150,27 @@ class Pipeline:
         path has, in the envelope (the control plane's sub-application has a fallback of its own)."""
         return self.service_route(no_route)
 
-    async def _run(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    def _failed(self, request: web.Request, error: Exception) -> web.StreamResponse:
+        """The answer to what a handler raised (called in its `except`; a plain function, so the
+        request path has no extra coroutine): 405 and 404 in the envelope; a redirect or error page
+        after a change saved first, then raised on (as a 503 when the change could not be saved: the
+        client must not take it as done); anything else is a bug in the twin, answered in the
+        envelope's 500 and logged."""
         method, now = request.method, self._now
-        try:
-            return await handler(request)
-        except web.HTTPMethodNotAllowed as error:
+        if isinstance(error, web.HTTPMethodNotAllowed):
             body = envelope.error(405, "errMsg_methodNotAllowed", f"{method} is not defined for {request.path}", now())
             return json_response(body, 405, {"Allow": ", ".join(sorted(error.allowed_methods))})
-        except web.HTTPNotFound:
+        if isinstance(error, web.HTTPNotFound):
             body = envelope.error(404, "errMsg_routeNotFound", f"no route {method} {request.path}", now())
             return json_response(body, 404)
-        except web.HTTPException:
-            # A redirect or error page after a change: saved all the same, and not sent on when
-            # the change could not be (the client must not take it as done).
+        if isinstance(error, web.HTTPException):
             failure = self.keeper.flush() if self.keeper is not None else None
             if failure is not None:
                 return self._error(_not_saved(failure))
-            raise
-        except Exception:  # a bug in the twin must still answer in the guide's envelope
-            log.exception("unhandled error on %s %s", method, request.path)
-            body = envelope.error(500, "errMsg_internalServerError", "the twin failed; see its log", now())
-            return json_response(body, 500)
+            raise error
+        log.error("unhandled error on %s %s", method, request.path, exc_info=error)
+        body = envelope.error(500, "errMsg_internalServerError", "the twin failed; see its log", now())
+        return json_response(body, 500)
 
     async def _fault(self, method: str, path: str) -> web.Response | None:
         fault = self.faults.take(method, path)
