@@ -242,7 +242,11 @@ def save(ctx: Context, record: dict[str, Any], changes: dict[str, Any], obj: Dat
 
 
 def _property_values(ctx: Context, obj: DataObjectSpec) -> dict[str, Any]:
-    return {k: v for k, v in ctx.body.items() if k in obj.properties}
+    """The body's values of `obj`'s properties (a copy: callers add to it)."""
+    body = ctx.body
+    if body.keys() <= obj.properties.keys():  # the usual body: nothing to leave out
+        return dict(body)
+    return {k: v for k, v in body.items() if k in obj.properties}
 
 
 def list_conditions(ctx: Context, obj: DataObjectSpec | None = None) -> tuple[list[Condition], list[dict[str, Any]]]:
