@@ -5,7 +5,7 @@ twin keeps each read's answer — everything but the per-request envelope fields
 `cacheKey`, `elapsedMs`) — under the request as sent: route, query string, token and tenant header.
 An answer is reused only while nothing could have changed it: every write to any table bumps the
 world's revision, and so does every request that is not a read (control API, Stripe, callbacks —
-the twin's middleware), a reset, a restore and any move of the clock. Reads with a date special
+the service plane, pipeline.py), a reset, a restore and any move of the clock. Reads with a date special
 (`$today`, `$week`, …) are never kept: their answer moves with the time of day. Nothing is kept
 while a mutant is active.
 """
