@@ -143,3 +143,27 @@ def test_cpu_checks_another_revision_out_and_removes_it_afterwards() -> None:
     assert not tree.exists()
     listed = subprocess.run(["git", "-C", str(tools.ROOT), "worktree", "list"], capture_output=True, text=True).stdout
     assert str(tree) not in listed
+
+
+def test_compare_report_states_issue_16s_create_target_by_requests_and_by_cpu(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import compare, wrk
+
+    def run(rps: float, cpu_us: float, p99: float = 5.0) -> wrk.Result:
+        return wrk.Result(requests_per_sec=rps, p50_ms=1.0, p99_ms=p99, requests=10_000, errors=0, raw="",
+                          seconds=10.0, server_cpu=cpu_us * 10_000 / 1e6)
+
+    results = {
+        "twin": {"get": run(12_000, 80), "list": run(10_000, 90), "create": run(7_000, 120)},
+        "twin-state": {"create": run(6_400, 130)},
+        "bare": {"get": run(18_000, 50), "list": run(16_000, 55), "create": run(14_000, 60)},
+        "prism": {"get": run(1_500, 600), "list": run(1_300, 700), "create": run(1_500, 650)},
+    }
+    extra = {"date": "2026-12-02 11:00 UTC", "machine": "test", "warmup": {}, "busy": 0.0, "loadavg_before": 0.1,
+             "loadavg_after": 0.2, "body_bytes": {}}
+    gate, _, clean = compare.report(results, extra, compare.parse_args([]))
+    out = capsys.readouterr().out
+    assert gate and clean
+    # 7 000 of 14 000 req/s; 60 µs against 120 µs of CPU: both 50 %, short of 55 %.
+    assert "[not yet] POST create: twin ≥ 55% of the bare aiohttp ceiling" in out
+    assert "measured 50% of its req/s, 50% by CPU time" in out
+    assert "[met] POST create with a state file: twin ≥ 4× Prism req/s" in out  # 6 400 / 1 500 = 4.27×
