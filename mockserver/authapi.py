@@ -18,7 +18,7 @@ real deployments have); on any other host, the only project served, if there is 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -31,10 +31,9 @@ from .authbase import PREFIX, AuthProject, AuthRequests, auth_projects, cookie_s
 from .engine import json_response
 from .errors import bad_request, forbidden, unauthorized
 from .identity import ROOT_TENANT, Persona
+from .routing import Handler
 from .sessions import Session
 from .world import World
-
-RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 NO_LOGIN = {"status": "ERR", "message": "No login found"}  # the guides' currentuser 401, verbatim
 
@@ -146,7 +145,7 @@ class AuthApi(AuthRequests):
 
 
 def add_routes(app: web.Application, world: World, guides: list[AuthGuide],
-               through: Callable[[RouteHandler], RouteHandler] | None = None) -> AuthApi:
+               through: Callable[[Handler], Handler] | None = None) -> AuthApi:
     """Mount `/auth-api` (one set of routes; the Host picks the project); `through` wraps each
     route's handler (the service plane's steps, see pipeline.py)."""
     api = AuthApi(world, auth_projects(world, guides))

@@ -5,7 +5,6 @@ and asks for a token when one is configured; large answers are streamed (streami
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +20,7 @@ from .faults import fault_from_json
 from .keys import FAULTS, STRIPE, WORLD
 from .mutants import available
 from .pipeline import CONTROL_PREFIX
+from .routing import Handler
 from .store import Table
 from .streaming import TableRecords, stream_json
 from .workflows import workflow_for
@@ -47,7 +47,6 @@ async def _json(request: web.Request) -> Any:
         raise ApiError(400, "errMsg_invalidJsonBody", f"the body is not valid JSON: {error}") from None
 
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _guarded(func: Handler) -> Handler:

@@ -8,6 +8,7 @@ it), and shows every operation with the spec's examples.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 from pathlib import Path
@@ -22,6 +23,7 @@ from .world import World
 PREFIX = f"{CONTROL_PREFIX}/docs"
 
 
+@functools.cache
 def swagger_ui_dir() -> Path:
     """The directory of Swagger UI's distribution files shipped by `swagger-ui-py`."""
     import swagger_ui

@@ -156,21 +156,19 @@ class Pipeline:
         after a change saved first, then raised on (as a 503 when the change could not be saved: the
         client must not take it as done); anything else is a bug in the twin, answered in the
         envelope's 500 and logged."""
-        method, now = request.method, self._now
+        method = request.method
         if isinstance(error, web.HTTPMethodNotAllowed):
-            body = envelope.error(405, "errMsg_methodNotAllowed", f"{method} is not defined for {request.path}", now())
-            return json_response(body, 405, {"Allow": ", ".join(sorted(error.allowed_methods))})
+            return self._error(ApiError(405, "errMsg_methodNotAllowed", f"{method} is not defined for {request.path}"),
+                               {"Allow": ", ".join(sorted(error.allowed_methods))})
         if isinstance(error, web.HTTPNotFound):
-            body = envelope.error(404, "errMsg_routeNotFound", f"no route {method} {request.path}", now())
-            return json_response(body, 404)
+            return self._error(ApiError(404, "errMsg_routeNotFound", f"no route {method} {request.path}"))
         if isinstance(error, web.HTTPException):
             failure = self.keeper.flush() if self.keeper is not None else None
             if failure is not None:
                 return self._error(_not_saved(failure))
             raise error
         log.error("unhandled error on %s %s", method, request.path, exc_info=error)
-        body = envelope.error(500, "errMsg_internalServerError", "the twin failed; see its log", now())
-        return json_response(body, 500)
+        return self._error(ApiError(500, "errMsg_internalServerError", "the twin failed; see its log"))
 
     async def _fault(self, method: str, path: str) -> web.Response | None:
         fault = self.faults.take(method, path)
@@ -180,8 +178,7 @@ class Pipeline:
             await asyncio.sleep(fault.latency_ms / 1000)
         if not fault.status:
             return None
-        body = envelope.error(fault.status, fault.message, f"injected fault on {fault.path}", self._now())
-        return json_response(body, fault.status)
+        return self._error(ApiError(fault.status, fault.message, f"injected fault on {fault.path}"))
 
     async def _saved(self, response: web.StreamResponse) -> web.StreamResponse:
         """`response` once what the request changed is saved; a 503 when it could not be."""
@@ -191,8 +188,10 @@ class Pipeline:
             return response
         return self._error(_not_saved(failure))
 
-    def _error(self, error: ApiError) -> web.Response:
-        return json_response(envelope.error(error.status, error.message, error.detail, self._now()), error.status)
+    def _error(self, error: ApiError, headers: dict[str, str] | None = None) -> web.Response:
+        """`error` in the guides' error envelope."""
+        return json_response(envelope.error(error.status, error.message, error.detail, self._now()), error.status,
+                             headers)
 
 
 def _not_saved(failure: str) -> ApiError:

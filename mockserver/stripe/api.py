@@ -12,14 +12,14 @@ import binascii
 import hashlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
 from aiohttp import web
 
-from ..routing import Step, add_routes
+from ..routing import Handler, Step, add_routes
 from . import customers, events, forms, intents, methods, refunds, sessions
 from .checkout import checkout_routes, message_page
 from .errors import AuthenticationFailed, IdempotencyConflict, InvalidRequest, StripeError, invalid, no_such
@@ -30,7 +30,6 @@ from .params import Params
 
 log = logging.getLogger("twin.stripe")
 Operation = Callable[[Mapping[str, str], Params], Any]
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 NO_KEY = ("You did not provide an API key. You need to provide your API key in the Authorization header, using "
           "Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication "
           "for details, or we can help at https://support.stripe.com/.")

@@ -7,20 +7,18 @@ waiting for webhooks, state and reset. JSON in, JSON out; errors are Stripe-shap
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from ..routing import Step, add_routes
+from ..routing import Handler, Step, add_routes
 from ..streaming import Rows, stream_json
 from .api import error_response, json_response
 from .errors import InvalidRequest, StripeError, invalid
 from .fake import FakeStripe
 from .webhooks import Delivery
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
