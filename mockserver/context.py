@@ -8,9 +8,10 @@ context carries is seen through the `Plugin` protocol, so `workflows/base.py` (w
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from .filters import Condition
@@ -43,17 +44,30 @@ class Unscoped:
     scope: ScopeRule = everyone
 
 
-@dataclass
-class Result:
-    """A handler's answer: the resource (record or list of records) and what goes around it."""
+NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
+"""A result's `extra` when it has none (shared: read-only, so no dict is made per answer)."""
 
-    data: Any
-    total: int | None = None
-    page_number: int = 1
-    page_size: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
-    filters: list[Any] = field(default_factory=list)
-    presented: bool = False
+
+class Result:
+    """A handler's answer: the resource (record or list of records) and what goes around it.
+
+    A plain class with slots rather than a dataclass: one is made per request, and a dataclass's
+    default factories would make an empty dict and list for every one."""
+
+    __slots__ = ("data", "extra", "filters", "page_number", "page_size", "presented", "total")
+
+    def __init__(self, data: Any, total: int | None = None, page_number: int = 1, page_size: int = 0,
+                 extra: Mapping[str, Any] = NO_EXTRA, filters: Sequence[Any] = (), presented: bool = False) -> None:
+        self.data = data
+        self.total = total
+        self.page_number = page_number
+        self.page_size = page_size
+        self.extra = extra
+        self.filters = filters
+        self.presented = presented
+
+    def __repr__(self) -> str:
+        return f"Result(data={self.data!r}, total={self.total!r}, extra={dict(self.extra)!r})"
 
 
 @dataclass(slots=True)

@@ -7,7 +7,6 @@ business rule wraps a standard action, so there is one implementation of each st
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from . import mutants
@@ -15,6 +14,7 @@ from .clock import isoformat
 from .context import Context, Result
 from .errors import ApiError, forbidden, not_found
 from .filters import Condition, condition_for, exact, select
+from .normalforms import NORMAL_FORMS
 from .projection import present
 from .samples import sample
 from .specindex import DataObjectSpec, FieldPlan, options
@@ -29,30 +29,6 @@ PAGING_TOTAL_WRONG = mutants.rule_mutant("paging-total-wrong", "paging.totalRowC
 _DEFAULTS = {"Boolean": False, "Integer": 0, "Double": 0.0, "Number": 0.0, "String": "", "Text": "", "Object": {}}
 
 
-def _normal_date(value: Any) -> Any:
-    """Dates are stored in one canonical ISO form so that range filters compare as strings."""
-    if isinstance(value, str):
-        try:
-            return isoformat(datetime.fromisoformat(value.replace("Z", "+00:00")))
-        except (ValueError, OverflowError):  # e.g. 9999-12-31T23:00:00-05:00 is past datetime's range in UTC
-            return value
-    return value
-
-
-def _normal_int(value: Any) -> Any:
-    """An Integer stays an integer: `-519500.0` is stored as -519500."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-def _each(normal: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """`normal` applied to a value, or to each element of an array value."""
-    return lambda value: [normal(v) for v in value] if isinstance(value, list) else normal(value)
-
-
-_NORMAL = {"Date": _each(_normal_date), "Integer": _each(_normal_int)}
-"""The property types stored in a canonical form, and how a value of each is brought to it."""
-
-
 def normalize(obj: DataObjectSpec, values: dict[str, Any]) -> dict[str, Any]:
     """Canonical dates, integral Integers and `<enum>_idx` for every enum value in `values`."""
     out = dict(values)
@@ -60,8 +36,8 @@ def normalize(obj: DataObjectSpec, values: dict[str, Any]) -> dict[str, Any]:
         prop = obj.properties.get(name)
         if prop is None:
             continue
-        if prop["type"] in _NORMAL:
-            out[name] = _NORMAL[prop["type"]](value)
+        if prop["type"] in NORMAL_FORMS:
+            out[name] = NORMAL_FORMS[prop["type"]](value)
         if name in obj.enum_index:
             out[f"{name}_idx"] = obj.enum_index[name].get(value) if value is not None else None
     return out
@@ -84,12 +60,15 @@ def new_record(ctx: Context, values: dict[str, Any], obj: DataObjectSpec | None 
         value = values.get(name, _ABSENT)
         if value is _ABSENT or (value is None and f.required):
             value = _unsent(ctx, obj, f, now)
-        elif f.type in _NORMAL:
-            value = _NORMAL[f.type](value)
+        elif f.normal is not None:
+            value = f.normal(value)
         record[name] = value
         if f.enum_index is not None:
             record[f.idx_name] = f.enum_index.get(value) if value is not None else None
-    record.update(isActive=True, recordVersion=1, createdAt=now, updatedAt=now, _owner=ctx.identity.user_id)
+    record["isActive"] = True
+    record["recordVersion"] = 1
+    record["createdAt"] = record["updatedAt"] = now
+    record["_owner"] = ctx.identity.user_id
     return record
 
 

@@ -57,15 +57,16 @@ def elapsed_ms(started: float) -> float:
     return int((time.perf_counter() - started) * 1_000_000) / 1000
 
 
-async def read_body(request: web.Request) -> bytes:
-    """The request's body. One that arrived whole with its headers (a JSON body usually does) is
-    taken from the stream as it is (`request.read()` would wait once more, for the end of a stream
-    that has already ended); any other is read as usual. Over MAX_BODY_BYTES: 413, either way."""
+def body_at_hand(request: web.Request) -> bytes | None:
+    """The request's body when it arrived whole with its headers (a JSON body usually does): taken
+    from the stream as it is, without awaiting (`request.read()` would wait once more, for the end
+    of a stream that has already ended). None when some of it is still to come. Over
+    MAX_BODY_BYTES: 413."""
     if not request.body_exists:
         return b""
     content = request.content
     if not content.is_eof():
-        return await request.read()
+        return None
     raw = content.read_nowait()
     if len(raw) > MAX_BODY_BYTES:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY_BYTES, actual_size=len(raw))
@@ -132,7 +133,7 @@ class OperationHandler:
             ctx = await self._context(request, identity)
             result = await self.action(ctx)
             status = op.status
-            body = self._success(ctx, result, status, started)
+            body = self._success(ctx, result, started)
             if key is not None and cache is not None:
                 kept = answer(stamp, status, identity.user_id, body, encode)
                 if kept is not None:
@@ -212,7 +213,11 @@ class OperationHandler:
         else:
             query, filters, page_number, page_size = {}, {}, 1, self.state.spec.default_page_size
         if op.body is not None or request.body_exists:
-            raw_body, body = await self._body(request)
+            # The body at hand is taken without a coroutine of its own (this is every write's path).
+            raw_body = body_at_hand(request)
+            if raw_body is None:
+                raw_body = await request.read()
+            body = self._body(raw_body)
             if not system:
                 # What a body may change: one rule for every operation (bodyrule.py). A signed
                 # webhook's body is Stripe's event, read whole by its handler.
@@ -258,9 +263,10 @@ class OperationHandler:
         return [{"name": name, "values": args.getall(name), "ignored": True}
                 for name in dict.fromkeys(args) if name not in self.declared_query]
 
-    async def _body(self, request: web.Request) -> tuple[bytes, dict[str, Any]]:
+    def _body(self, raw: bytes) -> dict[str, Any]:
+        """The request body `raw` as the operation takes it: parsed, and validated against its
+        request schema when it has one."""
         op = self.op
-        raw = await read_body(request)
         if not raw or raw.isspace():
             data: Any = {}
         else:
@@ -269,13 +275,13 @@ class OperationHandler:
             except orjson.JSONDecodeError as error:
                 raise bad_request("errMsg_invalidJsonBody", f"the body is not valid JSON: {error}") from None
         if op.body is None:
-            return raw, data if isinstance(data, dict) else {}
+            return data if isinstance(data, dict) else {}
         if not isinstance(data, dict):
             raise bad_request("errMsg_bodyMustBeAJsonObject", "the request body must be a JSON object")
-        data = op.body(data)
-        return raw, data
+        validated: dict[str, Any] = op.body(data)
+        return validated
 
-    def _success(self, ctx: Context, result: Result, status: int, started: float) -> dict[str, Any]:
+    def _success(self, ctx: Context, result: Result, started: float) -> dict[str, Any]:
         op = self.op
         data = result.data
         if not result.presented:
@@ -295,7 +301,7 @@ class OperationHandler:
             size = result.page_size or ctx.page_size
             page = envelope.paging(result.page_number, size, total)
         return envelope.success(
-            status=status, elapsed_ms=elapsed_ms(started), user_id=ctx.identity.user_id,
+            status=op.status, elapsed_ms=elapsed_ms(started), user_id=ctx.identity.user_id,
             session_id=ctx.identity.session_id, request_id=self.world.request_id(), data_name=op.data_name,
             method=op.method, action=op.action, data=data, page=page,
             filters=[*result.filters, *ctx.ignored] if ctx.ignored else result.filters, extra=extra,

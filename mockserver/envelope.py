@@ -6,7 +6,7 @@ Key order follows the guides' examples, so a response reads like the guide.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +37,7 @@ def success(
     action: str,
     data: Any,
     page: dict[str, int] | None = None,
-    filters: list[Any] | None = None,
+    filters: Sequence[Any] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A success envelope; `page` present makes it a list envelope."""
@@ -60,7 +60,7 @@ def success(
     }
     if page is not None:
         body["paging"] = page
-        body["filters"] = filters or []
+        body["filters"] = list(filters) if filters else []
         body["uiPermissions"] = []
     if extra:
         body.update(extra)

@@ -7,6 +7,7 @@ filters, joins and envelope facts are computed here.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -16,6 +17,7 @@ from specs.build import LoadedSpec, load_spec
 from specs.extensions import SYSTEM_FIELDS, FilterExtension, OperationExtensions, PaymentRole, read_extensions
 
 from .bodyrule import BodyRule
+from .normalforms import NORMAL_FORMS
 from .validation import CompiledParam, Expectation, compile_body, compile_param
 
 
@@ -53,10 +55,11 @@ class DataObjectSpec:
     def fields(self) -> list[FieldPlan]:
         """Each property as a create fills it in (read on every create: computed once)."""
         return [FieldPlan(name, prop["type"], bool(prop.get("required")), bool(prop.get("isArray")),
-                          self.enum_index.get(name), prop, f"{name}_idx") for name, prop in self.properties.items()]
+                          self.enum_index.get(name), prop, f"{name}_idx", NORMAL_FORMS.get(prop["type"]))
+                for name, prop in self.properties.items()]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldPlan:
     """One property of a data object, flattened for the create path."""
 
@@ -67,6 +70,7 @@ class FieldPlan:
     enum_index: dict[str, int] | None  # option -> index, for enums (their `<name>_idx`)
     prop: dict[str, Any]
     idx_name: str  # the key of an enum's index beside its value: `<name>_idx`
+    normal: Callable[[Any], Any] | None  # how a value is brought to its stored form (normalforms.py)
 
 
 @dataclass

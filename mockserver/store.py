@@ -43,8 +43,9 @@ def index_key(value: Any) -> Any:
 
 
 def _encode(record: dict[str, Any]) -> bytes:
-    # orjson hands back its bytes in a buffer of several KiB; a copy holds only the JSON.
-    return bytes(memoryview(orjson.dumps(record)))
+    # orjson hands back its bytes in a buffer of several KiB; a copy holds only the JSON. Slicing
+    # off an appended newline is that copy in one step (half the time of bytes(memoryview(...))).
+    return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)[:-1]
 
 
 class RawJson:
@@ -311,8 +312,17 @@ class Table:
             if isinstance(value, (list, dict)):
                 for key in self._keys(record, field):
                     _add(index, key, slot)
-            else:  # one key: no set to build (every create comes here)
-                _add(index, index_key(value), slot)
+                continue
+            # One key (every create comes here): `index_key` and `_add`'s usual cases written out,
+            # a new slot being the highest of its bucket.
+            key = value.lower() if isinstance(value, str) else value
+            bucket = index.get(key)
+            if bucket is None:
+                index[key] = slot
+            elif type(bucket) is list and bucket[-1] < slot:
+                bucket.append(slot)
+            else:
+                _add(index, key, slot)
 
     def _unindex(self, slot: int, record: dict[str, Any]) -> None:
         for field, index in self.indexes.items():

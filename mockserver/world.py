@@ -74,19 +74,27 @@ def uuid4_string(bits: int) -> str:
 Seeder = Callable[["World"], None]
 
 
-ID_BATCH = 64
+ID_BATCH = 256
 """Ids drawn from the generator at once (see `World.new_id`)."""
-_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+_RUNS = ((0, 0, 8), (9, 8, 4), (15, 13, 3), (20, 17, 3), (24, 20, 12))
+"""Where each run of hex digits goes in a UUID's text: (its position, its first digit, its length)."""
+_VARIANT = bytes.maketrans(b"0123456789abcdef", b"89ab89ab89ab89ab")
+"""The variant digit (position 19) made of the bits' digit 16: 8, 9, a or b."""
 
 
 def uuid4_strings(bits: int, count: int) -> list[str]:
     """The UUIDs `uuid4_string` makes of each 128-bit chunk of `bits`, lowest chunk LAST (so that
-    `pop()` hands them out lowest first): one big-integer format and string slicing per id
-    instead of integer arithmetic per id."""
-    digits = f"{bits:0{32 * count}x}"
-    return [f"{digits[at:at + 8]}-{digits[at + 8:at + 12]}-4{digits[at + 13:at + 16]}-"
-            f"{_VARIANT[digits[at + 16]]}{digits[at + 17:at + 20]}-{digits[at + 20:at + 32]}"
-            for at in range(0, 32 * count, 32)]
+    `pop()` hands them out lowest first). All `count` are formatted at once: each character
+    position of a UUID is one strided slice of the hex digits, so a batch costs 31 slice copies
+    where formatting one id at a time cost nine string pieces per id (every create needs one)."""
+    digits = f"{bits:0{32 * count}x}".encode()
+    text = bytearray(b"xxxxxxxx-xxxx-4xxx-xxxx-xxxxxxxxxxxx" * count)
+    for position, first, length in _RUNS:
+        for k in range(length):
+            text[position + k::36] = digits[first + k::32]
+    text[19::36] = digits[16::32].translate(_VARIANT)
+    ids = text.decode()
+    return [ids[at:at + 36] for at in range(0, 36 * count, 36)]
 
 
 class World:

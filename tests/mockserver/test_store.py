@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import pytest
 
 from mockserver.filters import Condition, condition_for, dates, exact, partial, select
@@ -65,6 +66,13 @@ def test_records_keep_their_values_and_key_order_through_the_store(table: Table)
     stored = table.get("p1")
     assert stored == record
     assert list(stored or {}) == list(record)
+
+
+def test_a_record_is_handed_out_raw_as_exactly_its_compact_json(table: Table) -> None:
+    record = {"id": "p1", "note": "line\nbreak", "tags": [], "isActive": True}
+    table.insert(record)
+    # What a list splices into its answer: no trailing byte, nothing re-encoded.
+    assert [raw.json for raw in table.raw([0])] == [orjson.dumps(record)]
 
 
 # -- order, soft delete, re-activation -------------------------------------------------------------
