@@ -285,6 +285,10 @@ class Table:
         for index in self._texts.values():
             index.catch_up(self._blobs)
 
+    def stored(self, slot: int) -> bytes:
+        """The stored JSON of the record in `slot`."""
+        return self._blobs[slot]
+
     def raw(self, slots: Iterable[int]) -> list[RawJson]:
         """The records in these slots as their stored JSON."""
         blobs = self._blobs

@@ -168,7 +168,7 @@ class Keeper:
         # Per service: the applied-event set object last saved, and a copy of its contents then.
         self._saved_applied: dict[str, tuple[set[str], set[str]]] = {}
         self.last_error: str | None = None
-        self._batch: asyncio.Future[str | None] | None = None
+        self._waiters: list[asyncio.Future[str | None]] | None = None  # those of the commit to come
         self.loaded = False  # True once `start` found a stored state
 
     # -- the world's hooks (Table.watcher and World.watcher) ----------------------------------------
@@ -340,20 +340,22 @@ class Keeper:
 
         Group commit: the requests that finish in the same turn of the event loop share one
         commit, made once they have all asked (a commit costs about as much for one record as for
-        dozens), so concurrent writers pay for a fraction of one each."""
-        batch = self._batch
-        if batch is None:
-            loop = asyncio.get_running_loop()
-            batch = self._batch = loop.create_future()
-            loop.call_soon(self._commit_batch, batch)
-        # Shielded: a waiter given up on (its client gone) must not cancel the others' commit.
-        return await asyncio.shield(batch)
+        dozens), so concurrent writers pay for a fraction of one each. Each waits on a future of
+        its own: one given up on (its client gone) is cancelled alone, the commit goes on."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[str | None] = loop.create_future()
+        if self._waiters is None:
+            self._waiters = []
+            loop.call_soon(self._commit_batch)
+        self._waiters.append(waiter)
+        return await waiter
 
-    def _commit_batch(self, batch: asyncio.Future[str | None]) -> None:
-        self._batch = None
+    def _commit_batch(self) -> None:
+        waiters, self._waiters = self._waiters or [], None
         failure = self.flush()
-        if not batch.done():
-            batch.set_result(failure)
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(failure)
 
     def flush(self, *, meta: dict[str, bytes] | None = None, raise_errors: bool = False) -> str | None:
         """Commit what changed since the last flush. Returns None when saved (or nothing changed),
@@ -402,7 +404,7 @@ class Keeper:
             for table, slot in self._dirty:
                 # A table no longer watched was replaced by a reset; a rewritten one is written whole.
                 if table in keys and table not in self._rewrite:
-                    changes.records.append((keys[table], slot, table.raw((slot,))[0].json))
+                    changes.records.append((keys[table], slot, table.stored(slot)))
         position = world.id_position()
         if position != self._saved_ids:
             changes.meta["ids"] = orjson.dumps(position)

@@ -368,6 +368,28 @@ async def test_put_state_and_reset_are_durable(tmp_path: Path, make_twin: Any) -
     assert sorted(r["id"] for r in listed["sys_enrollmentPayments"]) == sorted(r["id"] for r in stored)
 
 
+async def test_a_request_that_stops_waiting_for_its_commit_does_not_cancel_the_others(tmp_path: Path,
+                                                                                     make_twin: Any) -> None:
+    import asyncio
+
+    from mockserver.keys import KEEPER, WORLD
+
+    state = tmp_path / "twin.db"
+    twin = await make_twin(TUTORHUB, state_file=state)
+    keeper = twin.app[KEEPER]
+    table = twin.app[WORLD].services["tutorhub-enrollmentmanagement"].tables["sys_enrollmentPayment"]
+    table.insert({"id": "kept-while-one-gave-up", "paymentId": "pi_kept", "isActive": True})
+    given_up = asyncio.ensure_future(keeper.saved())
+    waiting = asyncio.ensure_future(keeper.saved())
+    await asyncio.sleep(0)  # both now wait for the same commit; one client goes away
+    given_up.cancel()
+    assert await waiting is None
+    assert given_up.cancelled() and not keeper.pending()
+    twin = await restart(make_twin, twin, state)
+    kept = twin.app[WORLD].services["tutorhub-enrollmentmanagement"].tables["sys_enrollmentPayment"]
+    assert kept.get("kept-while-one-gave-up") == {"id": "kept-while-one-gave-up", "paymentId": "pi_kept", "isActive": True}
+
+
 async def test_soft_deletes_and_idempotent_stripe_answers_survive_a_restart(tmp_path: Path, make_twin: Any) -> None:
     state = tmp_path / "twin.db"
     twin = await make_twin(TUTORHUB, state_file=state)
