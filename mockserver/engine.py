@@ -225,11 +225,10 @@ class OperationHandler:
         else:
             raw_body, body = b"", {}
         ignored = self._ignored(request) if op.is_list and request.query_string else []
-        return Context(
-            world=self.world, state=self.state, op=op, workflow=self.workflow, identity=identity, company=company,
-            path=path, query=query, filters=filters, body=body, page_number=page_number, page_size=page_size,
-            now=self.world.clock.now(), app=request.app, headers=request.headers, raw_body=raw_body, ignored=ignored,
-        )
+        # Positional, in the order Context declares its fields: binding 17 keyword arguments cost
+        # 8 k instructions, 4 % of a create (mypy checks each argument's type against its field).
+        return Context(self.world, self.state, op, self.workflow, identity, company, path, query, filters, body,
+                       page_number, page_size, self.world.clock.now(), request.app, request.headers, raw_body, ignored)
 
     def _query(self, args: MultiMapping[str]) -> tuple[dict[str, Any], dict[str, list[Any]], int, int]:
         """The declared query parameters, filters and paging of a request's query string."""

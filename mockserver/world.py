@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from yarl import URL
+
 import fixtures
 from fixtures.base import persona_password
 
@@ -95,6 +97,14 @@ def uuid4_strings(bits: int, count: int) -> list[str]:
     text[19::36] = digits[16::32].translate(_VARIANT)
     ids = text.decode()
     return [ids[at:at + 36] for at in range(0, 36 * count, 36)]
+
+
+def _journal_values(stamp: float, method: str, raw_path: str, status: int, api: str | None, user: str | None,
+                    seconds: float) -> tuple[Any, ...]:
+    """A journal entry as kept on the request path (pipeline.py), in JOURNAL_FIELDS' order and form."""
+    url = URL(raw_path, encoded=True)
+    return (isoformat(datetime.fromtimestamp(stamp, UTC)), method, url.path, url.query_string, status, api, user,
+            int(seconds * 1_000_000) / 1000)
 
 
 class World:
@@ -248,10 +258,10 @@ class World:
         return isoformat(self.clock.now())
 
     def journal_entries(self, limit: int) -> list[dict[str, Any]]:
-        """The latest `limit` requests, oldest first, as JSON-able records."""
+        """The latest `limit` requests, oldest first, as JSON-able records: the path and query
+        decoded as aiohttp decodes them for a handler, the time taken in milliseconds."""
         entries = list(self.journal)[-limit:]
-        return [dict(zip(JOURNAL_FIELDS, (isoformat(datetime.fromtimestamp(e[0], UTC)), *e[1:]), strict=True))
-                for e in entries]
+        return [dict(zip(JOURNAL_FIELDS, _journal_values(*e), strict=True)) for e in entries]
 
     # -- look-ups ------------------------------------------------------------------------------
     def service(self, slug: str) -> ServiceState:

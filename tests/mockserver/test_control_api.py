@@ -85,6 +85,19 @@ async def test_the_journal_records_each_request(make_twin):
     assert last[0]["userId"] == twin.persona(*ADMIN)["userId"]
 
 
+async def test_the_journal_shows_paths_and_queries_decoded_and_the_time_each_request_took(make_twin):
+    twin = await make_twin(TUTORHUB)
+    await twin.call("GET", f"{BASE}/enrollmentpayments?paymentStatus=caf%C3%A9%20cr%C3%A8me&pageRowCount=2", as_=ADMIN)
+    await twin.call("GET", "/no%20such/route")
+    _, journal = await twin.call("GET", "/__twin/journal")
+    listed, unknown = journal["entries"][-2:]
+    assert (listed["method"], listed["path"], listed["query"]) == (
+        "GET", f"{BASE}/enrollmentpayments", "paymentStatus=café crème&pageRowCount=2")
+    assert (unknown["path"], unknown["query"], unknown["status"]) == ("/no such/route", "", 404)
+    assert all(isinstance(e["elapsedMs"], float) and 0 <= e["elapsedMs"] < 60_000 for e in (listed, unknown))
+    assert listed["time"].endswith("Z")
+
+
 async def test_the_clock_moves_and_stamps_records(make_twin):
     twin = await make_twin(TUTORHUB)
     _, now = await twin.call("POST", "/__twin/clock", json={"set": "2030-05-01T10:00:00Z"})
