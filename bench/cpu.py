@@ -112,7 +112,7 @@ def run(up: dict[str, servers.Server], targets: dict[str, dict[str, tuple[str, P
                     sample = Sample(result.requests, up[name].cpu_seconds() - before, result.errors)
                 samples[name][request].append(sample)
                 tools.log(f"round {round_no} {name:10} {request:7} {sample.us:7.1f} µs/request "
-                          f"({result.requests_per_sec:.0f} req/s, errors {result.errors})")
+                          f"({result.requests_per_sec:.0f} req/s, p99 {result.p99_ms:.1f} ms, errors {result.errors})")
     return samples
 
 
