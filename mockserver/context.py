@@ -73,7 +73,7 @@ class Result:
 @dataclass(slots=True)
 class Context:
     """One request, parsed and authenticated: everything a handler reads (slots: one is built per
-    request)."""
+    request). The engine passes the fields positionally, in this order (engine.py, `_context`)."""
 
     world: World
     state: ServiceState
