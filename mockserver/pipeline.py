@@ -110,9 +110,9 @@ class Pipeline:
             response = await self._saved(response)
         _cors(request, response, self.policy)
         api, user = (response.api, response.user_id) if isinstance(response, ApiResponse) else (None, None)
-        # As sent and in seconds: decoding the path and query and rounding the time wait until
-        # someone reads the journal (World.journal_entries); together 5 k instructions a request.
-        self._journal.append((self._stamp(), method, request.raw_path, response.status, api, user,
+        # The request's URL and the time in seconds: decoding the path and query and rounding the
+        # time wait until someone reads the journal (World.journal_entries); 5 k instructions a request.
+        self._journal.append((self._stamp(), method, request.rel_url, response.status, api, user,
                               time.perf_counter() - started))
         return response
 

@@ -99,10 +99,10 @@ def uuid4_strings(bits: int, count: int) -> list[str]:
     return [ids[at:at + 36] for at in range(0, 36 * count, 36)]
 
 
-def _journal_values(stamp: float, method: str, raw_path: str, status: int, api: str | None, user: str | None,
+def _journal_values(stamp: float, method: str, url: URL, status: int, api: str | None, user: str | None,
                     seconds: float) -> tuple[Any, ...]:
-    """A journal entry as kept on the request path (pipeline.py), in JOURNAL_FIELDS' order and form."""
-    url = URL(raw_path, encoded=True)
+    """A journal entry as kept on the request path (pipeline.py), in JOURNAL_FIELDS' order and form:
+    the path and query decoded as `request.path` and `request.query_string` decode them."""
     return (isoformat(datetime.fromtimestamp(stamp, UTC)), method, url.path, url.query_string, status, api, user,
             int(seconds * 1_000_000) / 1000)
 
@@ -258,8 +258,8 @@ class World:
         return isoformat(self.clock.now())
 
     def journal_entries(self, limit: int) -> list[dict[str, Any]]:
-        """The latest `limit` requests, oldest first, as JSON-able records: the path and query
-        decoded as aiohttp decodes them for a handler, the time taken in milliseconds."""
+        """The latest `limit` requests, oldest first, as JSON-able records (the time taken in
+        milliseconds)."""
         entries = list(self.journal)[-limit:]
         return [dict(zip(JOURNAL_FIELDS, _journal_values(*e), strict=True)) for e in entries]
 
