@@ -125,7 +125,7 @@ class World:
         self.mutants = mutants if mutants is not None else ActiveMutants()
         self.services = {s.slug: ServiceState(spec=s) for s in services}
         self.projects: dict[str, ProjectState] = {}
-        # Raw tuples (JOURNAL_FIELDS) on the request path; formatted only when someone reads them.
+        # Raw tuples on the request path (see _journal_values); formatted only when someone reads them.
         self.journal: deque[tuple[Any, ...]] = deque(maxlen=JOURNAL_SIZE)
         # Bumped by every write to any table of this world (and by the twin on every other change).
         self.revision = Revision()

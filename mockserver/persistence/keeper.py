@@ -15,7 +15,7 @@ How it knows what changed, at the cost of a None check when there is no state fi
 - the clock, the id sequence, the applied-event sets and the auth state (`World.auth_revision`,
   the sessions' count and newest id) are compared with what was saved last.
 
-`flush()` turns all that into one `Changes` and commits it. The twin's middleware waits for
+`flush()` turns all that into one `Changes` and commits it. The pipeline (pipeline.py) waits for
 `saved()` before an answer leaves (the requests finishing in one turn of the event loop share a
 commit), and a timer catches writes made outside requests (webhook subscribers).
 """
@@ -321,7 +321,7 @@ class Keeper:
 
     # -- writing ----------------------------------------------------------------------------------
     def pending(self) -> bool:
-        """Is anything not saved yet? (Cheap: the middleware asks after every request.)"""
+        """Is anything not saved yet? (Cheap: the pipeline asks after every request.)"""
         world = self.world
         if self._full or self._dirty or self._rewrite or self._marks or self._cleared:
             return True

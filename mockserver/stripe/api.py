@@ -97,12 +97,12 @@ def build_app(fake: FakeStripe, around: Sequence[Step] = ()) -> web.Application:
     """The sub-application: API routes and hosted checkout, each inside `around` (the twin's service
     plane) and then the fake's own request handling (request ids, keys, replays, Stripe's errors)."""
     app = web.Application()
-    add_routes(app, [*api_routes(fake), *checkout_routes(fake)], [*around, _middleware(fake)])
+    add_routes(app, [*api_routes(fake), *checkout_routes(fake)], [*around, _request_handling(fake)])
     return app
 
 
-def _middleware(fake: FakeStripe) -> Step:
-    async def stripe_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+def _request_handling(fake: FakeStripe) -> Step:
+    async def stripe_request(request: web.Request, handler: Handler) -> web.StreamResponse:
         """Request ids, API keys, idempotent replays and Stripe-shaped errors for every `/v1` call."""
         fake.note_request_base(f"{request.scheme}://{request.host}")
         is_api = "/v1/" in request.path
@@ -120,7 +120,7 @@ def _middleware(fake: FakeStripe) -> Step:
         response.headers["Request-Id"] = request_id
         return response
 
-    return stripe_middleware
+    return stripe_request
 
 
 async def _page_call(request: web.Request, handler: Handler) -> web.StreamResponse:
