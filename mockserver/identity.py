@@ -9,7 +9,8 @@ from the control API name none and stay valid.
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping
+import time
+from collections.abc import Callable, Container, Mapping
 from dataclasses import asdict, dataclass
 
 import jwt
@@ -19,6 +20,7 @@ from .errors import unauthorized
 DEFAULT_SECRET = "twin-local-development-signing-secret-not-for-production"  # a mock's tokens guard nothing real
 _CACHE_LIMIT = 4096
 ROOT_TENANT = "root"  # the codename the guides give the SaaS level: no tenant
+EXPIRED = "the token has expired (its exp is in the past); log in again for a new one"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Identity:
     session_id: str
     name: str
     login: bool = False  # minted by the auth API's login: valid only while its session lives
+    expires: float | None = None  # the token's `exp` (seconds since 1970), when it has one
 
 
 def system_identity(project: str, name: str = "stripe-webhook") -> Identity:
@@ -68,7 +71,7 @@ def system_identity(project: str, name: str = "stripe-webhook") -> Identity:
 def refusal(error: jwt.PyJWTError) -> str:
     """Why a token was refused, in a client developer's words (not the JWT library's)."""
     if isinstance(error, jwt.ExpiredSignatureError):
-        return "the token has expired (its exp is in the past); log in again for a new one"
+        return EXPIRED
     if isinstance(error, jwt.ImmatureSignatureError):
         return "the token is not valid yet (its nbf or iat is in the future)"
     if isinstance(error, jwt.InvalidSignatureError):
@@ -86,8 +89,11 @@ class Authenticator:
     """Issues and checks the twin's bearer tokens."""
 
     def __init__(self, personas: list[Persona], secret: str = DEFAULT_SECRET,
-                 sessions: Container[str] = frozenset()) -> None:
+                 sessions: Container[str] = frozenset(), now: Callable[[], float] = time.time) -> None:
         self.secret = secret
+        # What a token's `exp` is compared with, on every call (a known header's identity is kept,
+        # and must still expire): the wall clock, as PyJWT would.
+        self.now = now
         self.personas = {(p.project, p.name): p for p in personas}
         self._by_user = {(p.project, p.user_id): p for p in personas}
         self._cache: dict[str, Identity] = {}  # Authorization header -> its identity
@@ -122,6 +128,8 @@ class Authenticator:
         identity = self._cache.get(authorization) if authorization else None
         if identity is None:
             identity = self._read(authorization)
+        if identity.expires is not None and identity.expires <= self.now():
+            raise unauthorized("errMsg_invalidToken", EXPIRED)
         if identity.project != project:
             raise unauthorized("errMsg_tokenIsForAnotherProject",
                                f"this token was issued for project {identity.project!r}, this service belongs to "
@@ -145,14 +153,20 @@ class Authenticator:
 
     def _decode(self, token: str) -> Identity:
         try:
-            claims = jwt.decode(token, self.secret, algorithms=["HS256"], options={"require": ["userId", "role", "project"]})
+            # `exp` is checked by `authenticate` on every call, this one included.
+            claims = jwt.decode(token, self.secret, algorithms=["HS256"],
+                                options={"require": ["userId", "role", "project"], "verify_exp": False})
         except jwt.PyJWTError as error:
             raise unauthorized("errMsg_invalidToken", refusal(error)) from None
+        expires = claims.get("exp")
+        if expires is not None and (isinstance(expires, bool) or not isinstance(expires, int | float)):
+            raise unauthorized("errMsg_invalidToken", f"the token's exp must be a number of seconds since 1970, "
+                                                      f"not {expires!r}")
         identity = Identity(
             user_id=str(claims["userId"]), role=str(claims["role"]), project=str(claims["project"]),
             tenant=claims.get("tenant"), company_id=claims.get("companyId"),
             session_id=str(claims.get("sid") or claims["userId"]), name=str(claims.get("name") or ""),
-            login=bool(claims.get("ses")),
+            login=bool(claims.get("ses")), expires=expires,
         )
         return identity
 
