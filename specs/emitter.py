@@ -133,7 +133,7 @@ def filter_item_schema(flt: FilterParam) -> dict[str, Any]:
     if flt.type == "Boolean":
         return {"type": "string", "pattern": "^(true|false" + ("|null" if null else "") + ")$"}
     if flt.type in ("Integer", "Double", "Number"):
-        return {"type": "string", "pattern": r"^(-?\d+(\.\d+)?" + ("|null" if null else "") + ")$"}
+        return {"type": "string", "pattern": r"^(-?[0-9]+(\.[0-9]+)?" + ("|null" if null else "") + ")$"}
     return {"type": "string", "minLength": 1}
 
 

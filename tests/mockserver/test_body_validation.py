@@ -122,3 +122,13 @@ def test_integral_numbers_for_integer_fields_come_back_as_integers_on_the_fast_p
     assert fast_acceptor({"type": "object", "properties": {"count": {"type": "integer", "minimum": 0}}}) is not None
     body = validate({"count": 3.0})
     assert body == {"count": 3} and isinstance(body["count"], int)
+
+
+@pytest.mark.parametrize("value", ["٢٠٢٤-03-19T12:13:54Z", "２０２４-03-19T12:13:54Z", "2024-03-19T12:13:5\u0664Z"])
+def test_a_date_written_with_another_scripts_digits_is_refused_as_a_backend_refuses_it(value: str) -> None:
+    schema = {"type": "object", "properties": {"scheduledAt": {"type": "string", "pattern": DATETIME_PATTERN}}}
+    validate = compile_body(schema)
+    assert validate({"scheduledAt": "2024-03-19T12:13:54Z"}) == {"scheduledAt": "2024-03-19T12:13:54Z"}
+    with pytest.raises(ApiError) as refused:
+        validate({"scheduledAt": value})
+    assert (refused.value.status, refused.value.message) == (400, "errMsg_scheduledAtisNotAValidDate")

@@ -45,6 +45,8 @@ def test_the_usual_date_forms_are_dates(value: str) -> None:
 @pytest.mark.parametrize("value", [
     "0000-01-01T00:00:00Z", "2023-02-29T00:00:00Z", "2024-04-31T00:00:00Z", "2024-03-19", "2024-03-19T12:13:54",
     "2024-03-19T24:00:00Z", "2024-03-19T12:13:54.1234567Z", "2024-03-19 12:13:54Z", 20240319,
+    # Other scripts' digits: Python's \d takes them, a backend's ECMAScript \d does not.
+    "٢٠٢٤-03-19T12:13:54Z", "2024-03-19T12:13:5\u0664Z", "２０２４-03-19T12:13:54Z",
 ])
 def test_what_no_backend_calls_a_date_is_not_one(value: Any) -> None:
     assert not is_datetime(value)
@@ -66,7 +68,7 @@ def test_a_date_filter_names_only_real_days(synthetic: SyntheticGuide) -> None:
     assert FILTER_DATE_PATTERN in pattern.pattern
     for good in ("2024-02-29", "2024-01-15T10:00:00Z", "$today", "$leq-2024-01-31", "null"):
         assert pattern.match(good), good
-    for bad in ("0000-01-01", "2023-02-29", "$lin-2024-13-01", "yesterday"):
+    for bad in ("0000-01-01", "2023-02-29", "$lin-2024-13-01", "yesterday", "٢٠٢٤-01-15", "$leq-2024-01-3\u0661"):
         assert not pattern.match(bad), bad
 
 
