@@ -53,7 +53,7 @@ def tenant_object(header: str) -> str:
 
 def required_keys(description: str) -> list[str]:
     """Keys a guide says an Object parameter must include ("Must include paymentMethodId.")."""
-    match = re.search(r"[Mm]ust include ([\w, ]+?)(?:\.|$)", description)
+    match = re.search(r"[Mm]ust include ([\w, ]+?)(?:\.|$)", _MARKUP_RE.sub("", description))
     if not match:
         return []
     return [w for w in re.split(r",\s*|\s+and\s+", match.group(1)) if re.fullmatch(r"\w+", w)]

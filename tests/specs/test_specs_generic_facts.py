@@ -14,7 +14,7 @@ from specs_testing import APPOINTMENT_RECORD, SyntheticGuide, operation_by_id
 
 from specs.emitter import emit_openapi
 from specs.parser import parse_guide
-from specs.prose import is_platform_role, roles_named, tenant_object
+from specs.prose import is_platform_role, required_keys, roles_named, tenant_object
 from specs.values import DATETIME_PATTERN, FILTER_DATE_PATTERN, is_datetime
 
 
@@ -94,6 +94,15 @@ def test_roles_are_listed_once_in_order_of_first_mention() -> None:
 ])
 def test_prose_that_names_no_role_gives_none(text: str) -> None:
     assert roles_named(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Payment details. Must include paymentMethodId and currency.",  # page text
+    "Payment details. Must include `paymentMethodId` and `currency`.",  # Markdown
+    "Payment details. **Must include** `paymentMethodId`, `currency`",
+])
+def test_the_keys_an_object_must_include_are_read_from_either_form(text: str) -> None:
+    assert required_keys(text) == ["paymentMethodId", "currency"]
 
 
 def test_platform_roles_are_the_super_and_saas_ones() -> None:
