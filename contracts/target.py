@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,18 +26,6 @@ from .spec import ServiceSpec, default_spec_paths, load_spec, load_specs, parse_
 
 ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-# The roles each project's guide names (used to read identity names out of environment variables
-# and to name discovered personas); a project not listed still works with explicit `role:` keys.
-KNOWN_ROLES: dict[str, tuple[str, ...]] = {
-    "tutorhub": ("admin", "tutor", "student"),
-    "workforceos": ("superAdmin", "saasAdmin", "tenantOwner", "tenantAdmin", "tenantUser"),
-    "airbnb": ("admin", "host", "guest"),
-}
-# Who Schemathesis calls as, unless the config says `generatedAs`.
-GENERATED_AS: dict[str, tuple[str, ...]] = {
-    "tutorhub": ("admin",), "workforceos": ("tenantOwner", "tenantAdmin"), "airbnb": ("admin",),
-}
 
 
 class ConfigError(ValueError):
@@ -143,7 +131,7 @@ class ServiceTarget:
         """Whom Schemathesis calls as."""
         if self.generated_as:
             return self.identity(self.generated_as)
-        for role in GENERATED_AS.get(self.project, ()):
+        for role in generated_roles(self.spec):
             found = self.identity(role)
             if found is not None:
                 return found
@@ -238,10 +226,23 @@ def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -
     return expanded
 
 
-def _role_of(project: str, key: str) -> tuple[str, str]:
-    """(identity name, role) for an environment variable's identity part (`STUDENT2`, `TENANTOWNER`)."""
+def generated_roles(spec: ServiceSpec) -> list[str]:
+    """The roles Schemathesis calls as by default, best first: a tenant's role when the service has
+    tenants (the calls then act inside a tenant, as most of its users do), else any role of the
+    guide's; among those, the roles the role table lets call the most operations, ties in the guide's
+    order (tutorhub: admin; workforceos: tenantOwner, tenantAdmin, tenantUser)."""
+    tenant_roles = [role for role, of_tenant in spec.roles.items() if of_tenant]
+    candidates = tenant_roles or list(spec.roles)
+    reach = {role: sum(1 for op in spec.operations.values() if op.access is None or role in op.access)
+             for role in candidates}
+    return sorted(candidates, key=lambda role: -reach[role])
+
+
+def _role_of(roles: Iterable[str], key: str) -> tuple[str, str]:
+    """(identity name, role) for an environment variable's identity part (`STUDENT2`, `TENANTOWNER`):
+    the guide's role it starts with, in the guide's spelling; else the part in lower case."""
     lowered = key.lower()
-    for role in sorted(KNOWN_ROLES.get(project, ()), key=len, reverse=True):
+    for role in sorted(roles, key=len, reverse=True):
         if lowered.startswith(role.lower()):
             suffix = key[len(role):]
             if suffix == "" or suffix.lstrip("_").isdigit():
@@ -250,15 +251,17 @@ def _role_of(project: str, key: str) -> tuple[str, str]:
     return lowered, lowered
 
 
-def identities_from_env(project: str, env: Mapping[str, str]) -> dict[str, Identity]:
-    """`TWIN_TOKEN_<PROJECT>_<IDENTITY>` (+ `TWIN_TENANT_…`, `TWIN_ROLE_…`, `TWIN_USER_…`) as identities."""
+def identities_from_env(spec: ServiceSpec, env: Mapping[str, str]) -> dict[str, Identity]:
+    """`TWIN_TOKEN_<PROJECT>_<IDENTITY>` (+ `TWIN_TENANT_…`, `TWIN_ROLE_…`, `TWIN_USER_…`) as identities
+    of `spec`'s service, named and typed by the roles its guide names."""
+    project = spec.project
     prefix = f"TWIN_TOKEN_{project.upper()}_"
     found: dict[str, Identity] = {}
     for var, token in env.items():
         if not var.startswith(prefix) or not token:
             continue
         key = var[len(prefix):]
-        name, role = _role_of(project, key)
+        name, role = _role_of(spec.roles, key)
         role = env.get(f"TWIN_ROLE_{project.upper()}_{key}", role)
         found[name] = Identity(name=name, role=role, token=token,
                                tenant=env.get(f"TWIN_TENANT_{project.upper()}_{key}") or None,
@@ -449,7 +452,7 @@ def build_target(*, base_url: str | None = None, env_name: str | None = None, sp
         if root:
             identities.update(identities_from_personas(spec.project, personas))
             hooks.update(twin_hooks(root, spec.project, control_token))
-        identities.update(identities_from_env(spec.project, environ))
+        identities.update(identities_from_env(spec, environ))
         identities.update(_identities_from_config(own.get("identities")))
         hooks.update({name: Hook.from_config(name, raw) for name, raw in (own.get("hooks") or {}).items()})
         services.append(ServiceTarget(

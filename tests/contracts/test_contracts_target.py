@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from threading import Thread
 from typing import ClassVar
 
 import pytest
+from contracts_testing import AIRBNB, TUTORHUB, WORKFORCEOS
 
-from contracts.target import ConfigError, Hook, build_target, identities_from_env, load_config
+from contracts.spec import load_spec
+from contracts.target import (
+    ConfigError,
+    Hook,
+    ServiceTarget,
+    build_target,
+    generated_roles,
+    identities_from_env,
+    load_config,
+)
 
 
 def test_env_picks_the_specs_servers():
@@ -35,10 +46,40 @@ def test_tokens_and_tenants_from_environment_variables():
     env = {"TWIN_TOKEN_WORKFORCEOS_TENANTOWNER": "t1", "TWIN_TENANT_WORKFORCEOS_TENANTOWNER": "babil",
            "TWIN_TOKEN_WORKFORCEOS_TENANTOWNER2": "t2", "TWIN_TENANT_WORKFORCEOS_TENANTOWNER2": "acme",
            "TWIN_TOKEN_WORKFORCEOS_SUPERADMIN": "t3", "TWIN_TOKEN_TUTORHUB_STUDENT": "other project"}
-    found = identities_from_env("workforceos", env)
+    found = identities_from_env(load_spec(WORKFORCEOS), env)
     assert {name: (i.role, i.token, i.tenant) for name, i in found.items()} == {
         "tenantOwner": ("tenantOwner", "t1", "babil"), "tenantOwner2": ("tenantOwner", "t2", "acme"),
         "superAdmin": ("superAdmin", "t3", None)}
+
+
+def test_identity_names_come_from_the_roles_of_any_projects_guide():
+    # A project the suite has never seen: its roles are the ones its spec lists, in the guide's spelling.
+    clinic = dataclasses.replace(load_spec(WORKFORCEOS), project="clinicos",
+                                 roles={"superAdmin": False, "clinicOwner": True, "nurse": True})
+    env = {"TWIN_TOKEN_CLINICOS_CLINICOWNER": "t1", "TWIN_TOKEN_CLINICOS_CLINICOWNER_2": "t2",
+           "TWIN_TOKEN_CLINICOS_NURSE": "t3", "TWIN_TOKEN_CLINICOS_AUDITOR": "t4"}
+    found = identities_from_env(clinic, env)
+    assert {name: i.role for name, i in found.items()} == {
+        "clinicOwner": "clinicOwner", "clinicOwner2": "clinicOwner", "nurse": "nurse", "auditor": "auditor"}
+
+
+def test_schemathesis_calls_as_a_tenants_broadest_role_else_the_broadest_role():
+    assert generated_roles(load_spec(TUTORHUB))[0] == "admin"
+    assert generated_roles(load_spec(AIRBNB))[0] == "admin"
+    assert generated_roles(load_spec(WORKFORCEOS)) == ["tenantOwner", "tenantAdmin", "tenantUser"]
+    # The role table decides, not the role's name: with `admin` left out of every restricted
+    # operation, `tutor` (open to more of them) comes first.
+    tutorhub = load_spec(TUTORHUB)
+    ops = {api: dataclasses.replace(op, access=op.access - {"admin"} | {"tutor"}) if op.access else op
+           for api, op in tutorhub.operations.items()}
+    assert generated_roles(dataclasses.replace(tutorhub, operations=ops))[0] == "tutor"
+
+
+def test_the_generated_identity_is_the_first_preferred_role_someone_holds():
+    spec = load_spec(WORKFORCEOS)
+    env = {"TWIN_TOKEN_WORKFORCEOS_TENANTADMIN": "a", "TWIN_TOKEN_WORKFORCEOS_SUPERADMIN": "s"}
+    service = ServiceTarget(spec=spec, base_url="http://x", identities=identities_from_env(spec, env))
+    assert service.generated_identity().name == "tenantAdmin"
 
 
 def test_config_file_identities_hooks_data_and_settings(tmp_path, monkeypatch):
