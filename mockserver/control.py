@@ -258,14 +258,20 @@ async def records(request: web.Request) -> web.Response:
     obj = state.spec.data_objects[name]
     ctx = Context.system(world, state)
     table = state.tables[name]
+    # All or nothing: the records are built first, letting other requests run between chunks (a
+    # batch of 20k must not hold them for a second), and stored in one go, so no other request's
+    # commit to the state file, nor any read, ever sees part of the batch.
+    built = []
     for number, row in enumerate(rows, 1):
         values = {k: v for k, v in row.items() if k in obj.properties}
         record = new_record(ctx, normalize(obj, values), obj)
         if isinstance(row.get("_owner"), str):
             record["_owner"] = row["_owner"]
-        table.insert(record)
+        built.append(record)
         if not number % 2000:
-            await asyncio.sleep(0)  # a batch of 20k must not hold every other request for a second
+            await asyncio.sleep(0)
+    for record in built:
+        table.insert(record)
     table.catch_up()  # index the batch now, not on the next search
     return json_response({"inserted": len(rows), "total": len(table)}, 200)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
 import jwt
 from twin_testing import TUTORHUB, WORKFORCEOS
+
+from mockserver.keys import WORLD
 
 BASE = "/enrollmentmanagement-api/v1"
 ADMIN = ("tutorhub", "admin")
@@ -151,6 +154,30 @@ async def test_bulk_records_fill_system_fields(make_twin):
     _, listed = await twin.call("GET", f"{BASE}/enrollmentpayments?paymentId=bulk4", as_=ADMIN)
     assert {r["paymentId"] for r in listed["sys_enrollmentPayments"]} == {"pi_bulk4"} | {f"pi_bulk4{n}" for n in range(10)}
     assert all(r["recordVersion"] == 1 for r in listed["sys_enrollmentPayments"])
+
+
+async def test_a_bulk_insert_is_seen_whole_or_not_at_all_even_by_a_state_files_commits(tmp_path, make_twin):
+    # Other requests run while a big batch is built; none of them (nor a commit to the state file
+    # they trigger) may see part of it: a crash then leaves all of the batch or none.
+    twin = await make_twin(TUTORHUB, state_file=tmp_path / "twin-state.db")
+    table = twin.app[WORLD].services["tutorhub-enrollmentmanagement"].tables["sys_enrollmentPayment"]
+    before, seen, turns = len(table), set(), 0
+    finished = asyncio.Event()
+
+    async def watch() -> None:
+        nonlocal turns
+        while not finished.is_set():
+            seen.add(len(table))
+            turns += 1
+            await asyncio.sleep(0)
+
+    watcher = asyncio.create_task(watch())
+    status, body = await twin.call("POST", "/__twin/records/tutorhub-enrollmentmanagement/sys_enrollmentPayment",
+                                   json={"records": [payment() for _ in range(5000)]})
+    finished.set()
+    await watcher
+    assert status == 200 and body["inserted"] == 5000
+    assert turns > 3 and seen <= {before, before + 5000}
 
 
 async def test_state_survives_a_restart_with_a_state_file(tmp_path, make_twin):
