@@ -174,6 +174,17 @@ async def test_a_reset_ends_every_session(tutorhub: Twin):
     assert status == 401, answer
 
 
+async def test_a_token_of_a_session_a_reset_ended_stays_refused_whoever_logs_in_next(tutorhub: Twin):
+    # The ids of new sessions go on after a reset: none is the id of a session that ended.
+    _, old, _ = await login(tutorhub, TUTORHUB_HOST, credentials(tutorhub, "tutorhub", "student1"))
+    for _ in range(2):
+        await tutorhub.call("POST", "/__twin/reset", json={})
+        _, new, _ = await login(tutorhub, TUTORHUB_HOST, credentials(tutorhub, "tutorhub", "admin"))
+        assert new["sessionId"] != old["sessionId"]
+        status, answer, _ = await send(tutorhub, "GET", ENROLLMENTS, TUTORHUB_HOST, token=old["accessToken"])
+        assert (status, answer["message"]) == (401, "errMsg_sessionNotFound"), answer
+
+
 async def test_a_cookie_read_is_never_replayed_to_an_anonymous_caller(tutorhub: Twin):
     _, session, _ = await login(tutorhub, TUTORHUB_HOST, credentials(tutorhub, "tutorhub", "student1"))
     status, _, _ = await send(tutorhub, "GET", ENROLLMENTS, TUTORHUB_HOST,
