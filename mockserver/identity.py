@@ -69,9 +69,8 @@ def system_identity(project: str, name: str = "stripe-webhook") -> Identity:
 
 
 def refusal(error: jwt.PyJWTError) -> str:
-    """Why a token was refused, in a client developer's words (not the JWT library's)."""
-    if isinstance(error, jwt.ExpiredSignatureError):
-        return EXPIRED
+    """Why a token was refused, in a client developer's words (not the JWT library's). An expired
+    one is `authenticate`'s to refuse (EXPIRED): PyJWT's own `exp` check is off."""
     if isinstance(error, jwt.ImmatureSignatureError):
         return "the token is not valid yet (its nbf or iat is in the future)"
     if isinstance(error, jwt.InvalidSignatureError):

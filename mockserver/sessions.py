@@ -43,6 +43,13 @@ class SessionStore:
         self.codes[key] = (self._code_index, f"{self._rng.randrange(10**6):06d}")
         return self.codes[key]
 
+    def end_all(self) -> None:
+        """End every session and verification (a reset). The id generator goes on: an ended
+        session's id handed out again would bring its old token back to life, as its user."""
+        self.by_id = {}
+        self.codes = {}
+        self._code_index = 0
+
     def __len__(self) -> int:
         return len(self.by_id)
 

@@ -132,12 +132,14 @@ class World:
         self._secret = secret
         # The persistence layer, when the state is kept in a file: told of every reset (`attach`).
         self.watcher: WorldWatcher | None = None
+        # Made once: a reset ends the sessions, their id generator goes on (sessions.py).
+        self.sessions = SessionStore(seed)
         self.reset()
 
     # -- lifecycle -----------------------------------------------------------------------------
     def reset(self) -> None:
         """Back to the seeded start: empty service tables, fresh fixtures, the same record ids as last
-        time (session ids go on: see below)."""
+        time (session ids go on: see `SessionStore.end_all`)."""
         self.revision.bump()
         self.resume_ids(f"twin-ids:{self.seed}", 0)
         # Request ids: a seeded UUID-shaped prefix and a counter (a uuid4 per request is slow).
@@ -186,13 +188,8 @@ class World:
                 name=project, personas=project_personas, foreign=tables,
                 companies={c["codename"]: c for c in data.companies}, enums=data.enums, generic=data.generic,
             )
-        # Login sessions and users registered through the auth API: state like the records. The
-        # session ids go on from where the last reset left them: an ended session's id handed out
-        # again would bring its old token back to life (as its user, whoever logged in now).
-        previous: SessionStore | None = getattr(self, "sessions", None)
-        self.sessions = SessionStore(self.seed)
-        if previous is not None:
-            self.sessions.resume_ids(previous.id_state())
+        # Login sessions and users registered through the auth API: state like the records.
+        self.sessions.end_all()
         self.accounts: list[dict[str, Any]] = []
         self.passwords: dict[str, str] = {}  # "<project>:<persona>" → a fixture persona's reset password
         self.auth = Authenticator(personas, self._secret, sessions=self.sessions.by_id) if self._secret \
